@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The project's one test command: tools, formatting, lints and every test.
+#
+# Warm runs are fast: the Python venv and the cargo target dir live outside the
+# checkout and are reused; nothing is installed when it is already there.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CIB_VENV="${CIB_VENV:-$HOME/.cache/cib/venv}"
+export CIB_PYTHON="$CIB_VENV/bin/python"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cib/target}"
+
+# Python tools used by the tests: cfn-lint, moto's server, PyYAML.
+if [ ! -x "$CIB_PYTHON" ]; then
+  echo "==> creating Python venv at $CIB_VENV"
+  python3 -m venv "$CIB_VENV"
+fi
+if ! "$CIB_PYTHON" -c 'import cfnlint, moto.server, flask, yaml' >/dev/null 2>&1 \
+  || [ ! -x "$CIB_VENV/bin/cfn-lint" ]; then
+  echo "==> installing cfn-lint, moto[server], PyYAML into $CIB_VENV"
+  "$CIB_PYTHON" -m pip install --quiet --disable-pip-version-check \
+    cfn-lint 'moto[server]' PyYAML
+fi
+
+# The Debian shellcheck package lints our scripts and the generated buildspecs.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  echo "==> installing shellcheck"
+  apt-get update
+  apt-get install -y --no-install-recommends shellcheck
+fi
+
+echo "==> shellcheck"
+shellcheck scripts/*.sh .ci/run
+
+echo "==> cargo fmt"
+cargo fmt --all --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --locked
