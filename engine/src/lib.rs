@@ -2,3 +2,5 @@
 //! `Custom::ContainerImageBuild` resources, check the result, and emit it.
 //!
 //! The engine is pure: it does no I/O and knows nothing of the CLI or Lambda.
+
+pub mod template;
