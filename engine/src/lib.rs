@@ -3,4 +3,62 @@
 //!
 //! The engine is pure: it does no I/O and knows nothing of the CLI or Lambda.
 
+pub mod checks;
+pub mod expand;
+pub mod finding;
+pub mod intrinsic;
+pub mod options;
+pub mod params;
+pub mod partition;
+pub mod path;
+pub mod platform;
+pub mod schema;
+pub mod spec;
 pub mod template;
+
+pub use finding::{Finding, Severity};
+pub use options::{Caller, ExpandOptions};
+
+use serde_json::Value;
+
+/// The result of expanding a template: the expanded template when there was no
+/// error, and every finding (errors and warnings) in template order.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The expanded template; `None` when any finding is an error.
+    pub template: Option<Value>,
+    /// All findings, errors and warnings.
+    pub findings: Vec<Finding>,
+}
+
+impl Outcome {
+    /// True when some finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+}
+
+/// Expands every `Custom::ContainerImageBuild` resource of `template` (long form)
+/// and runs the synth-time checks on the result.
+pub fn expand(template: &Value, options: &ExpandOptions) -> Outcome {
+    match expand::expand_template(template, options) {
+        Err(findings) => Outcome {
+            template: None,
+            findings,
+        },
+        Ok(expanded) => {
+            let context = checks::Context {
+                images: &expanded.images,
+                original: template,
+                expanded: &expanded.template,
+                region: options.region.as_deref(),
+            };
+            let findings = checks::run(&context);
+            let failed = findings.iter().any(Finding::is_error);
+            Outcome {
+                template: (!failed).then_some(expanded.template),
+                findings,
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+# Final-phase responder: replaced by the provider work (answers CloudFormation).
+echo "responder not installed"

@@ -1,0 +1,56 @@
+//! Stable check ids. Each id names one kind of problem and never changes meaning.
+
+/// The template could not be parsed (YAML or JSON syntax, encoding, limits).
+pub const PARSE: &str = "CIB001";
+/// The template's structure is not a CloudFormation template.
+pub const STRUCTURE: &str = "CIB002";
+/// A property does not match the schema.
+pub const SCHEMA: &str = "CIB010";
+/// A build argument name is not a valid identifier.
+pub const BUILD_ARG_NAME: &str = "CIB011";
+/// A build argument name collides with the build's own environment.
+pub const BUILD_ARG_RESERVED: &str = "CIB012";
+/// A local `Directory` source reached a step that cannot upload it.
+pub const DIRECTORY_SOURCE: &str = "CIB013";
+/// A shape-deciding property cannot be resolved at expansion time.
+pub const UNRESOLVABLE: &str = "CIB014";
+/// A generated logical ID collides with one in the template.
+pub const ID_COLLISION: &str = "CIB015";
+/// `Source` does not have exactly one form.
+pub const SOURCE_FORM: &str = "CIB016";
+/// `ImageTag` and `ImageTagPrefix` are both set.
+pub const TAG_AND_PREFIX: &str = "CIB017";
+/// A log retention without a log group name.
+pub const RETENTION_WITHOUT_GROUP: &str = "CIB018";
+/// More than 10 replication rules (distinct destination sets).
+pub const TOO_MANY_RULES: &str = "CIB020";
+/// More than 25 distinct replication destinations.
+pub const TOO_MANY_DESTINATIONS: &str = "CIB021";
+/// More than 100 repository filters in one replication rule.
+pub const TOO_MANY_FILTERS: &str = "CIB022";
+/// A replica region in another partition than the stack.
+pub const CROSS_PARTITION: &str = "CIB023";
+/// A replica region equal to the stack's region.
+pub const REPLICA_IS_STACK_REGION: &str = "CIB024";
+/// A malformed region name.
+pub const MALFORMED_REGION: &str = "CIB025";
+/// The same replica region listed twice for one image.
+pub const DUPLICATE_REPLICA: &str = "CIB026";
+/// The stack's region is unknown, so partition checks are partial.
+pub const REGION_UNKNOWN: &str = "CIB027";
+/// A well-formed region name that no partition lists (yet).
+pub const UNKNOWN_REGION: &str = "CIB028";
+/// An image whose platform does not match the Lambda function's architecture.
+pub const ARCHITECTURE_MISMATCH: &str = "CIB030";
+/// A zstd-compressed image used by Lambda.
+pub const ZSTD_IN_LAMBDA: &str = "CIB031";
+/// A fixed, mutable tag consumed by Lambda.
+pub const MUTABLE_TAG_IN_LAMBDA: &str = "CIB032";
+/// More than 500 resources after expansion.
+pub const TOO_MANY_RESOURCES: &str = "CIB040";
+/// More than 1 MB after expansion.
+pub const TEMPLATE_TOO_LARGE: &str = "CIB041";
+/// More than 51,200 bytes after expansion: must be deployed from S3.
+pub const TEMPLATE_NEEDS_S3: &str = "CIB042";
+/// Build timeout plus replica wait does not fit in the custom resource timeout.
+pub const TIMEOUT_TOO_LONG: &str = "CIB043";

@@ -1,0 +1,193 @@
+//! Synth-time checks. Each check is its own module with its ids and messages; this
+//! module runs them all and lists them (the README's table is generated from [`CATALOG`]).
+
+pub mod build_args;
+pub mod ids;
+pub mod lambda;
+pub mod logs;
+pub mod regions;
+pub mod replication_limits;
+pub mod tags;
+pub mod template_limits;
+pub mod timeout;
+
+use serde_json::Value;
+
+use crate::finding::{Finding, Severity};
+use crate::spec::ImageSpec;
+
+/// What every check sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The validated images, in template order.
+    pub images: &'a [ImageSpec],
+    /// The template as the user wrote it (long form).
+    pub original: &'a Value,
+    /// The expanded template.
+    pub expanded: &'a Value,
+    /// The stack's region, when known.
+    pub region: Option<&'a str>,
+}
+
+/// One entry of the check catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInfo {
+    /// Stable id.
+    pub id: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What it catches, in one line.
+    pub summary: &'static str,
+}
+
+const fn error(id: &'static str, summary: &'static str) -> CheckInfo {
+    CheckInfo {
+        id,
+        severity: Severity::Error,
+        summary,
+    }
+}
+
+const fn warning(id: &'static str, summary: &'static str) -> CheckInfo {
+    CheckInfo {
+        id,
+        severity: Severity::Warning,
+        summary,
+    }
+}
+
+/// Every check the engine runs, in id order.
+pub const CATALOG: &[CheckInfo] = &[
+    error(
+        ids::PARSE,
+        "the template is not valid YAML or JSON (syntax, encoding, duplicate keys, alias or depth limits)",
+    ),
+    error(
+        ids::STRUCTURE,
+        "the template is not shaped like a CloudFormation template",
+    ),
+    error(
+        ids::SCHEMA,
+        "a property does not match schemas/container-image-build.json (unknown name, wrong type, value out of range)",
+    ),
+    error(
+        ids::BUILD_ARG_NAME,
+        "a BuildArgs name is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+    ),
+    error(
+        ids::BUILD_ARG_RESERVED,
+        "a BuildArgs name would override the build's own environment (PATH, HOME, AWS_*, CODEBUILD_*, CIB_*, ...)",
+    ),
+    error(
+        ids::DIRECTORY_SOURCE,
+        "a local Source.Directory reached the macro or expand without `cib package`",
+    ),
+    error(
+        ids::UNRESOLVABLE,
+        "a property that decides the output's shape (Platform, ReplicaRegions, Source form, ...) is an intrinsic that cannot be resolved",
+    ),
+    error(
+        ids::ID_COLLISION,
+        "a generated logical ID is already used in the template",
+    ),
+    error(
+        ids::SOURCE_FORM,
+        "Source does not have exactly one of its three forms",
+    ),
+    error(
+        ids::TAG_AND_PREFIX,
+        "ImageTag and ImageTagPrefix are both set",
+    ),
+    error(
+        ids::RETENTION_WITHOUT_GROUP,
+        "BuildLogs.RetentionInDays without a LogGroupName of the image's own, or a log group claimed twice",
+    ),
+    error(
+        ids::TOO_MANY_RULES,
+        "more than 10 replication rules (distinct replica-region sets) in the template",
+    ),
+    error(
+        ids::TOO_MANY_DESTINATIONS,
+        "more than 25 distinct replica regions in the template",
+    ),
+    error(
+        ids::TOO_MANY_FILTERS,
+        "more than 100 repositories in one replication rule",
+    ),
+    error(
+        ids::CROSS_PARTITION,
+        "a replica region in another partition than the stack (ECR cannot replicate across partitions)",
+    ),
+    error(
+        ids::REPLICA_IS_STACK_REGION,
+        "a replica region equal to the stack's own region",
+    ),
+    error(
+        ids::MALFORMED_REGION,
+        "a replica region that is not a region name of any partition",
+    ),
+    warning(
+        ids::DUPLICATE_REPLICA,
+        "the same replica region listed twice for one image",
+    ),
+    warning(
+        ids::REGION_UNKNOWN,
+        "the stack's region is unknown, so replicas are only checked against each other",
+    ),
+    warning(
+        ids::UNKNOWN_REGION,
+        "a well-formed replica region that no partition lists yet",
+    ),
+    error(
+        ids::ARCHITECTURE_MISMATCH,
+        "an arm64 image used by an x86_64 Lambda function, or the reverse",
+    ),
+    error(
+        ids::ZSTD_IN_LAMBDA,
+        "a zstd-compressed image used by a Lambda function",
+    ),
+    warning(
+        ids::MUTABLE_TAG_IN_LAMBDA,
+        "a fixed ImageTag consumed by Lambda by tag: a re-push leaves the pinned digest to expire",
+    ),
+    error(
+        ids::TOO_MANY_RESOURCES,
+        "more than 500 resources after expansion",
+    ),
+    error(ids::TEMPLATE_TOO_LARGE, "more than 1 MB after expansion"),
+    warning(
+        ids::TEMPLATE_NEEDS_S3,
+        "more than 51,200 bytes after expansion: deploy it from S3",
+    ),
+    error(
+        ids::TIMEOUT_TOO_LONG,
+        "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
+    ),
+];
+
+/// Runs every check on an expansion and returns the findings in a stable order.
+pub fn run(context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(build_args::check(context));
+    findings.extend(tags::check(context));
+    findings.extend(logs::check(context));
+    findings.extend(regions::check(context));
+    findings.extend(replication_limits::check(context));
+    findings.extend(timeout::check(context));
+    findings.extend(lambda::check(context));
+    findings.extend(template_limits::check(context));
+    findings
+}
+
+/// The catalog as a Markdown table (for the README).
+pub fn catalog_markdown() -> String {
+    let mut out = String::from("| id | level | catches |\n|---|---|---|\n");
+    for info in CATALOG {
+        let level = match info.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!("| {} | {level} | {} |\n", info.id, info.summary));
+    }
+    out
+}

@@ -1,0 +1,56 @@
+//! CIB040-CIB042: CloudFormation's template limits, measured after expansion.
+
+use serde_json::Value;
+
+use super::{Context, ids};
+use crate::finding::Finding;
+
+/// Resources per template.
+pub const MAX_RESOURCES: usize = 500;
+/// Template body size when deployed from S3, in bytes.
+pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
+/// Template body size when passed inline, in bytes.
+pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+
+/// Checks the expanded template's resource count and size (compact JSON, as
+/// CloudFormation stores a processed template).
+pub fn check(context: &Context<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let count = context
+        .expanded
+        .get("Resources")
+        .and_then(Value::as_object)
+        .map_or(0, serde_json::Map::len);
+    if count > MAX_RESOURCES {
+        findings.push(Finding::error(
+            ids::TOO_MANY_RESOURCES,
+            None,
+            "Resources",
+            format!(
+                "the expanded template has {count} resources; CloudFormation allows {MAX_RESOURCES}"
+            ),
+            "split the images across stacks (each image adds 2 resources)",
+        ));
+    }
+    let size = serde_json::to_vec(context.expanded).map_or(0, |bytes| bytes.len());
+    if size > MAX_TEMPLATE_BYTES {
+        findings.push(Finding::error(
+            ids::TEMPLATE_TOO_LARGE,
+            None,
+            "",
+            format!(
+                "the expanded template is {size} bytes; CloudFormation allows {MAX_TEMPLATE_BYTES}"
+            ),
+            "split the images across stacks",
+        ));
+    } else if size > MAX_INLINE_TEMPLATE_BYTES {
+        findings.push(Finding::warning(
+            ids::TEMPLATE_NEEDS_S3,
+            None,
+            "",
+            format!("the expanded template is {size} bytes, over the {MAX_INLINE_TEMPLATE_BYTES} bytes CloudFormation accepts inline"),
+            "deploy it from S3 (e.g. `aws cloudformation deploy --s3-bucket ...`)",
+        ));
+    }
+    findings
+}

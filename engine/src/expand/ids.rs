@@ -1,0 +1,118 @@
+//! Logical IDs of the generated resources, and the collision check.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::checks::ids;
+use crate::finding::Finding;
+use crate::path::TemplatePath;
+use crate::spec::{BuildEnvironment, ImageSpec, RepositorySpec};
+
+/// The CodeBuild service role shared by every build of the template.
+pub const ROLE: &str = "ContainerImageBuildRole";
+/// The replication resource of the template.
+pub const REPLICATION: &str = "ContainerImageBuildReplication";
+/// Prefix of the shared CodeBuild projects.
+pub const PROJECT_PREFIX: &str = "ContainerImageBuildProject";
+
+/// The repository of image `logical_id`.
+pub fn repository(logical_id: &str) -> String {
+    format!("{logical_id}Repository")
+}
+
+/// The log group of image `logical_id` (only when it asks for a retention).
+pub fn log_group(logical_id: &str) -> String {
+    format!("{logical_id}LogGroup")
+}
+
+/// Assigns each distinct build environment its project's logical ID: `<prefix>Amd64`,
+/// or, when several environments share a platform, that plus a short hash of the
+/// environment (stable whatever the order of the images).
+pub fn projects(images: &[ImageSpec]) -> Vec<(BuildEnvironment, String)> {
+    let mut distinct: Vec<BuildEnvironment> = Vec::new();
+    for image in images {
+        if !distinct.contains(&image.environment) {
+            distinct.push(image.environment.clone());
+        }
+    }
+    let mut per_platform: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for env in &distinct {
+        *per_platform.entry(env.platform.id_suffix()).or_default() += 1;
+    }
+    distinct
+        .iter()
+        .map(|env| {
+            let suffix = env.platform.id_suffix();
+            let id = if per_platform.get(suffix).copied().unwrap_or(0) > 1 {
+                format!("{PROJECT_PREFIX}{suffix}{}", short_hash(env))
+            } else {
+                format!("{PROJECT_PREFIX}{suffix}")
+            };
+            (env.clone(), id)
+        })
+        .collect()
+}
+
+fn short_hash(env: &BuildEnvironment) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = serde_json::json!([
+        env.platform.docker_name(),
+        env.compute_type,
+        env.vpc_config,
+        env.docker_server
+    ]);
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    hex::encode(digest)
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// Every logical ID the expansion will add, with the image (if any) that causes it.
+pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, Option<String>)> {
+    let mut out = vec![(ROLE.to_owned(), None)];
+    for image in images {
+        if matches!(image.repository, RepositorySpec::Owned { .. }) {
+            out.push((
+                repository(&image.logical_id),
+                Some(image.logical_id.clone()),
+            ));
+        }
+        if image.build_logs.retention_in_days.is_some() {
+            out.push((log_group(&image.logical_id), Some(image.logical_id.clone())));
+        }
+    }
+    out.extend(projects(images).into_iter().map(|(_, id)| (id, None)));
+    if needs_replication {
+        out.push((REPLICATION.to_owned(), None));
+    }
+    out
+}
+
+/// Reports each generated ID that the user's template already uses.
+pub fn collisions(
+    resources: &Map<String, Value>,
+    generated: &[(String, Option<String>)],
+) -> Vec<Finding> {
+    generated
+        .iter()
+        .filter(|(id, _)| resources.contains_key(id))
+        .map(|(id, cause)| {
+            let reason = match cause {
+                Some(image) => {
+                    format!("the expansion of `{image}` creates a resource with this ID")
+                }
+                None => "the expansion creates a template-wide resource with this ID".to_owned(),
+            };
+            Finding::error(
+                ids::ID_COLLISION,
+                Some(id),
+                TemplatePath::resource(id),
+                format!("logical ID `{id}` is already used in the template; {reason}"),
+                "rename your resource (or the image) so the IDs differ",
+            )
+        })
+        .collect()
+}

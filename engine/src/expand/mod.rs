@@ -1,0 +1,176 @@
+//! Turns a template with `Custom::ContainerImageBuild` resources into plain
+//! CloudFormation. One module per generated resource kind; each is a pure function from
+//! the validated [`ImageSpec`]s to resources.
+
+pub mod attributes;
+pub mod buildspec;
+pub mod ids;
+pub mod log_group;
+pub mod project;
+pub mod refs;
+pub mod replication;
+pub mod repository;
+pub mod role;
+pub mod transform;
+pub mod trigger;
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::checks::ids as check_ids;
+use crate::finding::Finding;
+use crate::options::ExpandOptions;
+use crate::params::ParameterValues;
+use crate::path::TemplatePath;
+use crate::spec::{self, ImageSpec};
+
+/// Name of the provider function the support stack deploys.
+pub const DEFAULT_PROVIDER_FUNCTION: &str = "ContainerImageBuild-Provider";
+
+/// An expanded template with the images it was expanded from.
+#[derive(Debug, Clone)]
+pub struct Expanded {
+    /// The expanded template.
+    pub template: Value,
+    /// The validated images, in template order.
+    pub images: Vec<ImageSpec>,
+}
+
+/// The ServiceToken the triggers carry.
+pub fn service_token(options: &ExpandOptions) -> Value {
+    match &options.provider_arn {
+        Some(arn) => json!(arn),
+        None => json!({"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{DEFAULT_PROVIDER_FUNCTION}"
+        )}),
+    }
+}
+
+/// Expands every image of `template`; returns all error findings when any image is invalid.
+pub fn expand_template(
+    template: &Value,
+    options: &ExpandOptions,
+) -> Result<Expanded, Vec<Finding>> {
+    let Value::Object(root) = template else {
+        return Err(vec![Finding::error(
+            check_ids::STRUCTURE,
+            None,
+            "",
+            "the template must be a mapping at its top level",
+            "start the template with keys such as AWSTemplateFormatVersion and Resources",
+        )]);
+    };
+    let resources = match root.get("Resources") {
+        Some(Value::Object(resources)) => resources,
+        Some(_) => {
+            return Err(vec![Finding::error(
+                check_ids::STRUCTURE,
+                None,
+                "Resources",
+                "Resources must be a mapping of logical ID to resource",
+                "write Resources as a mapping",
+            )]);
+        }
+        None => {
+            return Err(vec![Finding::error(
+                check_ids::STRUCTURE,
+                None,
+                "Resources",
+                "the template has no Resources section",
+                "add a Resources section",
+            )]);
+        }
+    };
+    let parameters = ParameterValues::new(template, options);
+    let mut images = Vec::new();
+    let mut findings = Vec::new();
+    for (id, resource) in resources {
+        let Value::Object(_) = resource else {
+            findings.push(Finding::error(
+                check_ids::STRUCTURE,
+                Some(id),
+                TemplatePath::resource(id),
+                "a resource must be a mapping with a Type",
+                "write the resource as a mapping with Type and Properties",
+            ));
+            continue;
+        };
+        if resource.get("Type").and_then(Value::as_str) != Some(spec::RESOURCE_TYPE) {
+            continue;
+        }
+        match spec::parse_image(id, resource, &parameters, options) {
+            Ok(image) => images.push(image),
+            Err(errors) => findings.extend(errors),
+        }
+    }
+    if !findings.is_empty() {
+        return Err(findings);
+    }
+    let mut out = root.clone();
+    transform::remove_own_transform(&mut out);
+    if images.is_empty() {
+        return Ok(Expanded {
+            template: Value::Object(out),
+            images,
+        });
+    }
+    let rules = replication::plan(&images);
+    let generated = ids::generated(&images, !rules.is_empty());
+    let collisions = ids::collisions(resources, &generated);
+    if !collisions.is_empty() {
+        return Err(collisions);
+    }
+    let token = service_token(options);
+    let projects = ids::projects(&images);
+    let image_ids: BTreeSet<String> = images.iter().map(|i| i.logical_id.clone()).collect();
+
+    let mut expanded = Map::new();
+    for (id, resource) in resources {
+        let Some(image) = images.iter().find(|i| &i.logical_id == id) else {
+            let mut resource = resource.clone();
+            refs::rewrite(&mut resource, &image_ids);
+            expanded.insert(id.clone(), resource);
+            continue;
+        };
+        let project_id = projects
+            .iter()
+            .find(|(env, _)| *env == image.environment)
+            .map(|(_, id)| id.as_str())
+            .unwrap_or(ids::PROJECT_PREFIX);
+        let original = resource.as_object().cloned().unwrap_or_default();
+        expanded.insert(
+            id.clone(),
+            Value::Object(trigger::resource(image, project_id, &token, &original)),
+        );
+        if let Some(repo) = repository::resource(image) {
+            expanded.insert(ids::repository(id), Value::Object(repo));
+        }
+        if let Some(group) = log_group::resource(image) {
+            expanded.insert(ids::log_group(id), Value::Object(group));
+        }
+    }
+    expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&images)));
+    for (env, id) in &projects {
+        let timeout = images
+            .iter()
+            .filter(|i| &i.environment == env)
+            .map(|i| i.timeout_minutes)
+            .max()
+            .unwrap_or(spec::DEFAULT_TIMEOUT_MINUTES);
+        expanded.insert(id.clone(), Value::Object(project::resource(env, timeout)));
+    }
+    if let Some(resource) = replication::resource(&rules, &token) {
+        expanded.insert(ids::REPLICATION.to_owned(), Value::Object(resource));
+    }
+    out.insert("Resources".into(), Value::Object(expanded));
+    for (key, value) in out.iter_mut() {
+        if key != "Resources" && key != "Parameters" && key != "Mappings" {
+            refs::rewrite(value, &image_ids);
+        }
+    }
+    Ok(Expanded {
+        template: Value::Object(out),
+        images,
+    })
+}

@@ -1,0 +1,153 @@
+//! The trigger: the user's resource, kept under its logical ID, carrying what the
+//! provider needs to start the build (see docs/expansion.md).
+
+use serde_json::{Map, Value, json};
+
+use super::attributes::depends_on;
+use super::buildspec;
+use super::ids;
+use super::repository;
+use crate::spec::{ImageSpec, Source};
+
+/// Version of the trigger's property contract with the provider.
+pub const CONTRACT_VERSION: &str = "1";
+
+/// Minutes the build waits for the image to reach its replica regions.
+pub const REPLICA_WAIT_MINUTES: u32 = 15;
+
+/// Minutes allowed for queueing and provisioning the build.
+pub const START_MARGIN_MINUTES: u32 = 5;
+
+/// CloudFormation's upper bound for a custom resource's `ServiceTimeout`, in seconds.
+pub const MAX_SERVICE_TIMEOUT_SECONDS: u32 = 3600;
+
+/// The `ServiceTimeout`, in seconds, that the image's build and replica wait need.
+pub fn service_timeout_seconds(image: &ImageSpec) -> u32 {
+    let wait = if image.replica_regions.is_empty() {
+        0
+    } else {
+        REPLICA_WAIT_MINUTES
+    };
+    (image.timeout_minutes + wait + START_MARGIN_MINUTES) * 60
+}
+
+/// The trigger resource for `image`, built on project `project_id`.
+pub fn resource(
+    image: &ImageSpec,
+    project_id: &str,
+    service_token: &Value,
+    original: &Map<String, Value>,
+) -> Map<String, Value> {
+    let repo = repository::refs(image);
+    let mut p = Map::new();
+    p.insert("ServiceToken".into(), service_token.clone());
+    let timeout = service_timeout_seconds(image).min(MAX_SERVICE_TIMEOUT_SECONDS);
+    p.insert("ServiceTimeout".into(), json!(timeout.to_string()));
+    p.insert("ContractVersion".into(), json!(CONTRACT_VERSION));
+    p.insert("ProjectName".into(), json!({"Ref": project_id}));
+    p.insert("RepositoryName".into(), repo.name);
+    p.insert("RepositoryUri".into(), repo.uri);
+    p.insert("RepositoryArn".into(), repo.arn);
+    let source = match &image.source {
+        Source::S3 {
+            bucket,
+            key,
+            version,
+        } => {
+            let mut s = Map::new();
+            s.insert("S3Bucket".into(), bucket.clone());
+            s.insert("S3Key".into(), key.clone());
+            if let Some(version) = version {
+                s.insert("S3ObjectVersion".into(), version.clone());
+            }
+            Value::Object(s)
+        }
+        Source::Inline { dockerfile } => json!({"Dockerfile": dockerfile}),
+        Source::Directory(dir) => json!({"Directory": dir}),
+    };
+    p.insert("Source".into(), source);
+    p.insert(
+        "Dockerfile".into(),
+        image
+            .dockerfile
+            .clone()
+            .unwrap_or_else(|| json!("Dockerfile")),
+    );
+    optional(&mut p, "Target", &image.target);
+    if !image.build_args.is_empty() {
+        p.insert(
+            "BuildArgs".into(),
+            Value::Object(image.build_args.iter().cloned().collect()),
+        );
+    }
+    if !image.build_secrets.is_empty() {
+        p.insert(
+            "BuildSecrets".into(),
+            Value::Object(image.build_secrets.iter().cloned().collect()),
+        );
+    }
+    p.insert("Platform".into(), image.platform().to_value());
+    optional(&mut p, "ImageTag", &image.image_tag);
+    optional(&mut p, "ImageTagPrefix", &image.image_tag_prefix);
+    p.insert(
+        "Compression".into(),
+        image.compression.clone().unwrap_or_else(|| json!("gzip")),
+    );
+    p.insert(
+        "CacheDisabled".into(),
+        match &image.cache_disabled {
+            Some(Value::Bool(b)) => json!(b.to_string()),
+            Some(other) => other.clone(),
+            None => json!("false"),
+        },
+    );
+    if !image.install_commands.is_empty() {
+        p.insert("InstallCommands".into(), json!(image.install_commands));
+    }
+    if !image.pre_build_commands.is_empty() {
+        p.insert("PreBuildCommands".into(), json!(image.pre_build_commands));
+    }
+    optional(
+        &mut p,
+        "DockerLoginSecretArn",
+        &image.docker_login_secret_arn,
+    );
+    if let Some(group) = &image.build_logs.group_name {
+        p.insert("LogGroupName".into(), group.clone());
+    }
+    p.insert("ReplicaRegions".into(), json!(image.replica_regions));
+    p.insert(
+        "TimeoutInMinutes".into(),
+        json!(image.timeout_minutes.to_string()),
+    );
+    p.insert("BuildSpec".into(), json!(buildspec::text(image)));
+
+    let mut resource = Map::new();
+    resource.insert("Type".into(), json!(crate::spec::RESOURCE_TYPE));
+    for key in [
+        "Condition",
+        "DeletionPolicy",
+        "UpdateReplacePolicy",
+        "Metadata",
+    ] {
+        if let Some(value) = original.get(key) {
+            resource.insert(key.into(), value.clone());
+        }
+    }
+    let extra: &[&str] = if image.replica_regions.is_empty() {
+        &[]
+    } else {
+        &[ids::REPLICATION]
+    };
+    if let Some(list) = depends_on(image, extra) {
+        resource.insert("DependsOn".into(), list);
+    }
+    resource.insert("Properties".into(), Value::Object(p));
+    resource
+}
+
+fn optional(properties: &mut Map<String, Value>, key: &str, value: &Option<Value>) {
+    if let Some(value) = value {
+        properties.insert(key.into(), value.clone());
+    }
+}
