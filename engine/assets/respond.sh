@@ -1,2 +1,111 @@
-# Final-phase responder: replaced by the provider work (answers CloudFormation).
-echo "responder not installed"
+# shellcheck shell=bash
+# Answers CloudFormation for this build: the buildspec's only post_build command.
+#
+# Reads only environment variables (set by the provider, see docs/expansion.md, and by
+# CodeBuild): no template value is ever part of this text. The JSON is built by jq from
+# --arg values and is kept within CloudFormation's 4096-byte limit by shortening the
+# Reason, never by cutting the JSON.
+#
+# Exit status: 0 once the answer was delivered (or when there is no one to answer), 1 when
+# it could not be delivered. post_build then ends FAILED, and the provider, invoked by the
+# EventBridge rule on the build's end, answers FAILED instead: a build whose post_build
+# phase SUCCEEDED has answered, any other ending is answered by the provider. That is also
+# how a build answers whose install or pre_build phase failed (CodeBuild skips post_build
+# then).
+(
+  set -u
+  log() { printf 'cib-respond: %s\n' "$*" >&2; }
+  if [ -z "${CIB_RESPONSE_URL:-}" ]; then
+    log "no CIB_RESPONSE_URL: this build was not started by the provider, nothing to answer"
+    exit 0
+  fi
+  region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+  repository_uri="${CIB_REPOSITORY_URI:-}"
+  repository_name="${CIB_REPOSITORY_NAME:-${repository_uri#*/}}"
+  tag="${CIB_IMAGE_TAG:-}"
+  build_link="${CODEBUILD_BUILD_URL:-${CODEBUILD_BUILD_ID:-this build}}"
+  poll_seconds="${CIB_REPLICA_POLL_SECONDS:-15}"
+  wait_seconds="${CIB_REPLICA_WAIT_SECONDS:-900}"
+  read -r -a replicas <<< "${CIB_REPLICA_REGIONS:-}"
+
+  image_digest() {
+    aws ecr describe-images --region "$1" --repository-name "$repository_name" \
+      --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text \
+      2> /dev/null
+  }
+
+  status=FAILED
+  digest=""
+  if [ "${CODEBUILD_BUILD_SUCCEEDING:-0}" = "1" ]; then
+    digest=$(image_digest "$region")
+    if [ -z "$digest" ] || [ "$digest" = "None" ]; then
+      digest=""
+      reason="The build succeeded but image ${repository_uri}:${tag} is not in ECR. Log: $build_link"
+    else
+      status=SUCCESS
+      reason=""
+      deadline=$(($(date +%s) + wait_seconds))
+      for replica in "${replicas[@]}"; do
+        until [ "$(image_digest "$replica")" = "$digest" ]; do
+          if [ "$(date +%s)" -ge "$deadline" ]; then
+            status=FAILED
+            reason="Image ${repository_uri}:${tag} did not reach replica region $replica within ${wait_seconds}s. Log: $build_link"
+            break 2
+          fi
+          sleep "$poll_seconds"
+        done
+        log "image present in $replica"
+      done
+    fi
+  else
+    # The first phase that did not succeed, with CodeBuild's message for it.
+    phase=$(aws codebuild batch-get-builds --ids "${CODEBUILD_BUILD_ID:-}" --output json 2> /dev/null \
+      | jq -r '[.builds[0].phases[]? | select(.phaseStatus != null and .phaseStatus != "SUCCEEDED")][0]
+          | if . == null then ""
+            else .phaseType + " (" + .phaseStatus
+              + ([.contexts[]?.message // "" | select(. != "" and . != ": ")]
+                 | if length > 0 then ": " + .[0] else "" end) + ")"
+            end' 2> /dev/null)
+    reason="The image build failed${phase:+ in phase $phase}. Log: $build_link"
+  fi
+
+  # shellcheck disable=SC2016 # $names below are jq variables, not shell expansions
+  body=$(jq -cn \
+    --arg status "$status" --arg reason "$reason" \
+    --arg physical "${CIB_PHYSICAL_ID:-}" --arg stack "${CIB_STACK_ID:-}" \
+    --arg request "${CIB_REQUEST_ID:-}" --arg logical "${CIB_LOGICAL_ID:-}" \
+    --arg uri "$repository_uri" --arg tag "$tag" --arg digest "$digest" \
+    --arg name "$repository_name" --arg arn "${CIB_REPOSITORY_ARN:-}" \
+    --arg home "$region" --arg replicas "${CIB_REPLICA_REGIONS:-}" \
+    --argjson max 4096 '
+    def replica_uri($r): ($uri | split("/")) as $p
+      | ($p[0] | sub("\\.\($home)\\."; ".\($r).")) + "/" + ($p[1:] | join("/"));
+    def data: {ImageUri: "\($uri):\($tag)", ImageTag: $tag, ImageDigest: $digest,
+               ImageUriWithDigest: "\($uri)@\($digest)", RepositoryName: $name,
+               RepositoryArn: $arn, RepositoryUri: $uri}
+      + ([$replicas | splits(" +") | select(. != "")]
+         | map({key: "ImageUri.\(.)", value: "\(replica_uri(.)):\($tag)"}) | from_entries);
+    def body($s; $r): {Status: $s, Reason: $r, PhysicalResourceId: $physical,
+                       StackId: $stack, RequestId: $request, LogicalResourceId: $logical}
+      + (if $s == "SUCCESS" then {Data: data} else {} end);
+    def fits: (tojson | utf8bytelength) <= $max;
+    def shorten($s; $r): if (body($s; $r + " [truncated]") | fits) or ($r == "")
+      then body($s; $r + " [truncated]")
+      else shorten($s; $r[0:([($r | length) - 64, 0] | max)]) end;
+    if body($status; $reason) | fits then body($status; $reason)
+    elif $status == "SUCCESS" then body("FAILED";
+      "The response with its attributes would exceed CloudFormation'"'"'s 4096-byte limit (too many replica regions or a very long repository name)")
+    else shorten($status; $reason) end')
+  if [ -z "$body" ]; then
+    log "could not build the response JSON"
+    exit 1
+  fi
+  log "answering CloudFormation: $status ${reason}"
+  if curl -sS --fail --retry 5 --retry-delay 2 --retry-all-errors -X PUT \
+    -H 'Content-Type:' --data-binary "$body" "$CIB_RESPONSE_URL" > /dev/null; then
+    log "answer delivered"
+    exit 0
+  fi
+  log "the answer could not be delivered; the provider answers when the build ends"
+  exit 1
+)

@@ -1,0 +1,175 @@
+//! ECR calls: image lookup, the registry's replication configuration, repository tags.
+
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
+use aws_sdk_ecr::types::{
+    ImageIdentifier, ReplicationConfiguration, ReplicationDestination, ReplicationRule,
+    RepositoryFilter, RepositoryFilterType, Tag,
+};
+
+use super::describe;
+use crate::error::ProviderError;
+use crate::replication::{Destination, Filter, ReplicationConfig, Rule};
+
+/// The digest of `repository:tag`, or `None` if the image (or the repository) is not there.
+pub async fn image_digest(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+) -> Result<Option<String>, ProviderError> {
+    let result = client
+        .describe_images()
+        .repository_name(repository)
+        .image_ids(ImageIdentifier::builder().image_tag(tag).build())
+        .send()
+        .await;
+    match result {
+        Ok(out) => Ok(out
+            .image_details()
+            .iter()
+            .find_map(|d| d.image_digest().map(str::to_string))),
+        Err(e) => match e.as_service_error() {
+            Some(DescribeImagesError::ImageNotFoundException(_))
+            | Some(DescribeImagesError::RepositoryNotFoundException(_)) => Ok(None),
+            _ => Err(ProviderError::Aws {
+                operation: "ECR DescribeImages",
+                message: describe(&e),
+            }),
+        },
+    }
+}
+
+/// The registry's live replication configuration.
+pub async fn replication(client: &Client) -> Result<ReplicationConfig, ProviderError> {
+    let out = client
+        .describe_registry()
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR DescribeRegistry",
+            message: describe(&e),
+        })?;
+    let rules = out
+        .replication_configuration()
+        .map(|c| c.rules())
+        .unwrap_or_default()
+        .iter()
+        .map(|r| Rule {
+            destinations: r
+                .destinations()
+                .iter()
+                .map(|d| Destination {
+                    region: d.region().to_string(),
+                    registry_id: d.registry_id().to_string(),
+                })
+                .collect(),
+            filters: r
+                .repository_filters()
+                .iter()
+                .map(|f| Filter {
+                    filter: f.filter().to_string(),
+                    filter_type: f.filter_type().as_str().to_string(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(ReplicationConfig { rules })
+}
+
+/// Writes the registry's whole replication configuration.
+pub async fn put_replication(
+    client: &Client,
+    config: &ReplicationConfig,
+) -> Result<(), ProviderError> {
+    let invalid = |what: &str, e: aws_sdk_ecr::error::BuildError| ProviderError::Aws {
+        operation: "ECR PutReplicationConfiguration",
+        message: format!("invalid {what}: {e}"),
+    };
+    let mut rules = Vec::new();
+    for rule in &config.rules {
+        let mut b = ReplicationRule::builder();
+        for d in &rule.destinations {
+            b = b.destinations(
+                ReplicationDestination::builder()
+                    .region(&d.region)
+                    .registry_id(&d.registry_id)
+                    .build()
+                    .map_err(|e| invalid("destination", e))?,
+            );
+        }
+        for f in &rule.filters {
+            b = b.repository_filters(
+                RepositoryFilter::builder()
+                    .filter(&f.filter)
+                    .filter_type(RepositoryFilterType::from(f.filter_type.as_str()))
+                    .build()
+                    .map_err(|e| invalid("repository filter", e))?,
+            );
+        }
+        rules.push(b.build().map_err(|e| invalid("rule", e))?);
+    }
+    let configuration = ReplicationConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()
+        .map_err(|e| invalid("configuration", e))?;
+    client
+        .put_replication_configuration()
+        .replication_configuration(configuration)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR PutReplicationConfiguration",
+            message: describe(&e),
+        })?;
+    Ok(())
+}
+
+/// The value of one tag of a repository, if set.
+pub async fn repository_tag(
+    client: &Client,
+    repository_arn: &str,
+    key: &str,
+) -> Result<Option<String>, ProviderError> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_arn(repository_arn)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR ListTagsForResource",
+            message: describe(&e),
+        })?;
+    Ok(out
+        .tags()
+        .iter()
+        .find(|t| t.key() == key)
+        .map(|t| t.value().to_string()))
+}
+
+/// Sets one tag of a repository.
+pub async fn set_repository_tag(
+    client: &Client,
+    repository_arn: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), ProviderError> {
+    let tag = Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR TagResource",
+            message: format!("invalid tag: {e}"),
+        })?;
+    client
+        .tag_resource()
+        .resource_arn(repository_arn)
+        .tags(tag)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR TagResource",
+            message: describe(&e),
+        })?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Thin adapters over the AWS SDK and the HTTP PUT of the response. No decisions here: they
+//! translate plain data to calls and errors to [`crate::error::ProviderError`].
+
+pub mod codebuild;
+pub mod ecr;
+pub mod respond;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Attempts per AWS call, throttling included (the SDK backs off exponentially with jitter).
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// The clients the provider uses, all from one configuration.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    sdk: SdkConfig,
+    /// The provider's own region (the stack's).
+    pub home_region: String,
+    /// CodeBuild in the home region.
+    pub codebuild: aws_sdk_codebuild::Client,
+    /// ECR in the home region.
+    pub ecr: aws_sdk_ecr::Client,
+}
+
+impl Clients {
+    /// Loads the configuration from the environment (`AWS_REGION`, credentials,
+    /// `AWS_ENDPOINT_URL` …) with standard retries.
+    pub async fn from_env() -> Clients {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .load()
+            .await;
+        Clients::new(sdk)
+    }
+
+    /// Clients from an existing configuration.
+    pub fn new(sdk: SdkConfig) -> Clients {
+        let home_region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        Clients {
+            codebuild: aws_sdk_codebuild::Client::new(&sdk),
+            ecr: aws_sdk_ecr::Client::new(&sdk),
+            home_region,
+            sdk,
+        }
+    }
+
+    /// An ECR client for another region of the same account (replicas).
+    pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
+        let config = aws_sdk_ecr::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(config)
+    }
+}
+
+/// The code and message of an SDK error, for reasons and logs.
+pub fn describe<E>(err: &aws_sdk_ecr::error::SdkError<E>) -> String
+where
+    E: aws_sdk_ecr::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_ecr::error::ProvideErrorMetadata;
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => aws_sdk_ecr::error::DisplayErrorContext(err).to_string(),
+    }
+}

@@ -1,0 +1,195 @@
+//! The StartBuild request for one trigger event, as plain data (the SDK adapter sends it).
+
+use crate::event::CfnRequest;
+use crate::properties::{Source, TriggerProperties};
+
+/// How an environment variable's value is interpreted by CodeBuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableKind {
+    /// The value itself.
+    Plaintext,
+    /// The value is a Secrets Manager secret id or ARN, resolved by CodeBuild.
+    SecretsManager,
+}
+
+/// One environment-variable override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    /// Name.
+    pub name: String,
+    /// Value (or secret reference).
+    pub value: String,
+    /// How CodeBuild reads the value.
+    pub kind: VariableKind,
+}
+
+/// Everything StartBuild is called with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRequest {
+    /// The shared project.
+    pub project_name: String,
+    /// The buildspec text (`buildspecOverride`).
+    pub buildspec: String,
+    /// `S3` or `NO_SOURCE`.
+    pub source_type: &'static str,
+    /// `bucket/key` for S3 sources.
+    pub source_location: Option<String>,
+    /// The S3 object version, when pinned.
+    pub source_version: Option<String>,
+    /// The build's timeout: the image's own plus the replica wait.
+    pub timeout_minutes: u32,
+    /// Log group override.
+    pub log_group_name: Option<String>,
+    /// Token that makes a repeated StartBuild of the same request start one build.
+    pub idempotency_token: String,
+    /// The environment-variable overrides.
+    pub variables: Vec<Variable>,
+}
+
+fn plain(name: &str, value: &str) -> Variable {
+    Variable {
+        name: name.into(),
+        value: value.into(),
+        kind: VariableKind::Plaintext,
+    }
+}
+
+/// CodeBuild's longest build timeout, in minutes.
+pub const MAX_BUILD_MINUTES: u32 = 2160;
+
+/// The StartBuild request for `request`, building `tag` as `physical_id`.
+pub fn build_request(
+    request: &CfnRequest,
+    props: &TriggerProperties,
+    tag: &str,
+    physical_id: &str,
+    idempotency_token: &str,
+) -> BuildRequest {
+    let mut v = vec![
+        plain("CIB_IMAGE_URI", &format!("{}:{tag}", props.repository_uri)),
+        plain("CIB_IMAGE_TAG", tag),
+        plain("CIB_REPOSITORY_URI", &props.repository_uri),
+        plain("CIB_REPOSITORY_NAME", &props.repository_name),
+        plain("CIB_REPOSITORY_ARN", &props.repository_arn),
+        plain("CIB_REGISTRY", props.registry()),
+        plain("CIB_PLATFORM", &props.platform),
+        plain("CIB_DOCKERFILE", &props.dockerfile),
+        plain("CIB_TARGET", props.target.as_deref().unwrap_or("")),
+        plain("CIB_COMPRESSION", &props.compression),
+        plain(
+            "CIB_CACHE_DISABLED",
+            if props.cache_disabled {
+                "true"
+            } else {
+                "false"
+            },
+        ),
+        plain("CIB_REPLICA_REGIONS", &props.replica_regions.join(" ")),
+        plain(
+            "CIB_REPLICA_WAIT_SECONDS",
+            &(props.replica_wait_minutes * 60).to_string(),
+        ),
+        plain("CIB_RESPONSE_URL", &request.response_url),
+        plain("CIB_STACK_ID", &request.stack_id),
+        plain("CIB_REQUEST_ID", &request.request_id),
+        plain("CIB_LOGICAL_ID", &request.logical_resource_id),
+        plain("CIB_PHYSICAL_ID", physical_id),
+    ];
+    if let Source::Inline { dockerfile } = &props.source {
+        v.push(plain("CIB_INLINE_DOCKERFILE", dockerfile));
+    }
+    if let Some(secret) = &props.docker_login_secret_arn {
+        v.push(Variable {
+            name: "CIB_DOCKER_LOGIN_SECRET".into(),
+            value: secret.clone(),
+            kind: VariableKind::SecretsManager,
+        });
+    }
+    for (i, (id, arn)) in props.build_secrets.iter().enumerate() {
+        v.push(plain(&format!("CIB_SECRET_ID_{i}"), id));
+        v.push(Variable {
+            name: format!("CIB_SECRET_{i}"),
+            value: arn.clone(),
+            kind: VariableKind::SecretsManager,
+        });
+    }
+    for (name, value) in &props.build_args {
+        v.push(plain(name, value));
+    }
+    let (source_type, source_location, source_version) = match &props.source {
+        Source::S3 {
+            bucket,
+            key,
+            version,
+        } => ("S3", Some(format!("{bucket}/{key}")), version.clone()),
+        Source::Inline { .. } => ("NO_SOURCE", None, None),
+    };
+    let wait = if props.replica_regions.is_empty() {
+        0
+    } else {
+        props.replica_wait_minutes
+    };
+    BuildRequest {
+        project_name: props.project_name.clone(),
+        buildspec: props.build_spec.clone(),
+        source_type,
+        source_location,
+        source_version,
+        timeout_minutes: (props.timeout_minutes + wait).clamp(5, MAX_BUILD_MINUTES),
+        log_group_name: props.log_group_name.clone(),
+        idempotency_token: idempotency_token.to_string(),
+        variables: v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::RequestType;
+    use crate::properties::tests::sample;
+    use serde_json::json;
+
+    fn request() -> CfnRequest {
+        CfnRequest {
+            request_type: RequestType::Create,
+            response_url: "https://example/r".into(),
+            stack_id: "arn:stack".into(),
+            request_id: "r-1".into(),
+            resource_type: "Custom::ContainerImageBuild".into(),
+            logical_resource_id: "Api".into(),
+            physical_resource_id: None,
+            resource_properties: sample(),
+            old_resource_properties: None,
+        }
+    }
+
+    #[test]
+    fn every_input_travels_as_a_variable() {
+        let mut m = sample();
+        m.insert("BuildSecrets".into(), json!({"npm": "arn:secret:npm"}));
+        let props = TriggerProperties::parse(&m).expect("parse");
+        let b = build_request(&request(), &props, "t1", "Api-1", "tok");
+        let get = |n: &str| {
+            b.variables
+                .iter()
+                .find(|v| v.name == n)
+                .map(|v| (v.value.as_str(), v.kind))
+        };
+        assert_eq!(get("STAGE"), Some(("prod", VariableKind::Plaintext)));
+        assert_eq!(
+            get("CIB_IMAGE_URI").map(|v| v.0),
+            Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/api:t1")
+        );
+        assert_eq!(get("CIB_SECRET_ID_0").map(|v| v.0), Some("npm"));
+        assert_eq!(
+            get("CIB_SECRET_0"),
+            Some(("arn:secret:npm", VariableKind::SecretsManager))
+        );
+        assert_eq!(
+            get("CIB_RESPONSE_URL").map(|v| v.0),
+            Some("https://example/r")
+        );
+        assert_eq!(b.source_location.as_deref(), Some("b/k.zip"));
+        assert_eq!(b.timeout_minutes, 45, "30 of build + 15 of replica wait");
+    }
+}

@@ -1,0 +1,556 @@
+//! The orchestration: one function per kind of event, deciding what to call and what to
+//! answer. Every CloudFormation request gets exactly one answer, from here or (for a
+//! started build) from the build's final phase or the build-state path below.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::aws::codebuild::{self, StartFailure};
+use crate::aws::{Clients, ecr, respond};
+use crate::build::build_request;
+use crate::error::ProviderError;
+use crate::event::{self, BuildStateChange, CfnRequest, Incoming, RequestType};
+use crate::ids;
+use crate::log::LogContext;
+use crate::properties::TriggerProperties;
+use crate::replication::{self, Desired};
+use crate::response::{CfnResponse, Status};
+use crate::settings::Settings;
+use crate::tag;
+
+/// The custom type of the image trigger.
+pub const TRIGGER_TYPE: &str = "Custom::ContainerImageBuild";
+/// The custom type of the template's replication resource.
+pub const REPLICATION_TYPE: &str = "Custom::ContainerImageBuildReplication";
+
+/// Time kept in hand before the Lambda's deadline for answering.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
+/// Longest pause between StartBuild attempts while the account's build queue is full.
+const MAX_ACCOUNT_LIMIT_BACKOFF: Duration = Duration::from_secs(120);
+
+/// The provider: AWS clients and settings.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The AWS clients.
+    pub clients: Clients,
+    /// Pacing and test switches.
+    pub settings: Settings,
+}
+
+fn log_for(request: &CfnRequest) -> LogContext {
+    LogContext {
+        stack_id: request.stack_id.clone(),
+        logical_id: request.logical_resource_id.clone(),
+        request_id: request.request_id.clone(),
+    }
+}
+
+fn answer_for(
+    request: &CfnRequest,
+    physical_id: &str,
+    status: Status,
+    reason: String,
+) -> CfnResponse {
+    CfnResponse {
+        status,
+        reason,
+        physical_resource_id: physical_id.to_string(),
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+        data: BTreeMap::new(),
+    }
+}
+
+impl Provider {
+    /// A provider over `clients`.
+    pub fn new(clients: Clients, settings: Settings) -> Provider {
+        Provider { clients, settings }
+    }
+
+    /// Handles one raw event. `deadline` is when the Lambda invocation ends.
+    ///
+    /// Returns a short summary of what was done. An error means no answer could be
+    /// delivered (the invocation should fail, so Lambda retries it).
+    pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Value, ProviderError> {
+        match event::parse(&event) {
+            Ok(Incoming::Cfn(request)) => self.handle_cfn(&request, deadline).await,
+            Ok(Incoming::BuildState(state)) => self.handle_build_state(&state).await,
+            Err(e) => {
+                LogContext::default().error("event not handled", json!({"error": e.to_string()}));
+                Err(e)
+            }
+        }
+    }
+
+    async fn handle_cfn(
+        &self,
+        request: &CfnRequest,
+        deadline: Instant,
+    ) -> Result<Value, ProviderError> {
+        let log = log_for(request);
+        log.info(
+            "request received",
+            json!({"requestType": format!("{:?}", request.request_type),
+                   "resourceType": request.resource_type,
+                   "physicalResourceId": request.physical_resource_id}),
+        );
+        let physical_id = match &request.physical_resource_id {
+            Some(id) if !id.is_empty() => id.clone(),
+            _ => ids::new_physical_id(
+                &request.stack_id,
+                &request.logical_resource_id,
+                &request.request_id,
+            ),
+        };
+        match request.resource_type.as_str() {
+            TRIGGER_TYPE => {
+                self.handle_trigger(request, &physical_id, &log, deadline)
+                    .await
+            }
+            REPLICATION_TYPE => self.handle_replication(request, &physical_id, &log).await,
+            other => {
+                let reason = format!(
+                    "this provider handles {TRIGGER_TYPE} and {REPLICATION_TYPE}, not {other}"
+                );
+                let status = if request.request_type == RequestType::Delete {
+                    Status::Success
+                } else {
+                    Status::Failed
+                };
+                self.answer(
+                    &log,
+                    &request.response_url,
+                    answer_for(request, &physical_id, status, reason),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sends one answer and logs it.
+    async fn answer(
+        &self,
+        log: &LogContext,
+        url: &str,
+        response: CfnResponse,
+    ) -> Result<Value, ProviderError> {
+        let body = response.to_body();
+        log.info(
+            "answering CloudFormation",
+            json!({"status": response.status, "reason": response.reason,
+                   "physicalResourceId": response.physical_resource_id, "bytes": body.len()}),
+        );
+        if let Err(e) = respond::put(url, body).await {
+            log.error("answer not delivered", json!({"error": e.to_string()}));
+            return Err(e);
+        }
+        Ok(json!({"action": "answered", "status": response.status}))
+    }
+
+    async fn handle_trigger(
+        &self,
+        request: &CfnRequest,
+        physical_id: &str,
+        log: &LogContext,
+        deadline: Instant,
+    ) -> Result<Value, ProviderError> {
+        let fail = |reason: String| answer_for(request, physical_id, Status::Failed, reason);
+        if request.request_type == RequestType::Delete {
+            // Images outlive the trigger: the repository's own policy decides their fate.
+            let ok = answer_for(request, physical_id, Status::Success, String::new());
+            return self.answer(log, &request.response_url, ok).await;
+        }
+        let props = match TriggerProperties::parse(&request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => {
+                return self
+                    .answer(log, &request.response_url, fail(e.to_string()))
+                    .await;
+            }
+        };
+        let tag = match tag::image_tag(&props) {
+            Ok(t) => t,
+            Err(e) => {
+                return self
+                    .answer(log, &request.response_url, fail(e.to_string()))
+                    .await;
+            }
+        };
+        if props.image_tag.is_none() {
+            match self.existing_image(&props, &tag, log).await {
+                Some(data) => {
+                    log.info("image already built; no build needed", json!({"tag": tag}));
+                    let mut ok = answer_for(request, physical_id, Status::Success, String::new());
+                    ok.data = data;
+                    return self.answer(log, &request.response_url, ok).await;
+                }
+                None => log.info("image not found everywhere; building", json!({"tag": tag})),
+            }
+        }
+        let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
+        let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
+        match ecr::repository_tag(&self.clients.ecr, &props.repository_arn, &marker_key).await {
+            Ok(Some(v)) if v.split(' ').next() == Some(request_mark.as_str()) => {
+                log.info(
+                    "duplicate delivery: this request already started a build",
+                    json!({"marker": v}),
+                );
+                return Ok(json!({"action": "duplicate", "marker": v}));
+            }
+            Ok(_) => {}
+            Err(e) => log.warn(
+                "cannot read the build marker; relying on the idempotency token",
+                json!({"error": e.to_string()}),
+            ),
+        }
+        let build = build_request(request, &props, &tag, physical_id, &request_mark);
+        let mut backoff = self.settings.account_limit_backoff;
+        let build_id = loop {
+            match codebuild::start_build(&self.clients.codebuild, &build).await {
+                Ok(id) => break id,
+                Err(StartFailure::AccountLimit(msg)) => {
+                    let now = Instant::now();
+                    if now + backoff + DEADLINE_MARGIN > deadline {
+                        let reason = format!(
+                            "CodeBuild kept refusing the build because the account's concurrent \
+                             build quota and queue are full ({msg}); raise the quota or build \
+                             fewer images at once"
+                        );
+                        return self.answer(log, &request.response_url, fail(reason)).await;
+                    }
+                    log.warn(
+                        "build queue full; retrying StartBuild",
+                        json!({"error": msg, "backoffMs": backoff.as_millis() as u64}),
+                    );
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_ACCOUNT_LIMIT_BACKOFF);
+                }
+                Err(StartFailure::Other(msg)) => {
+                    let reason = format!("CodeBuild StartBuild failed: {msg}");
+                    return self.answer(log, &request.response_url, fail(reason)).await;
+                }
+            }
+        };
+        log.info(
+            "build started; the build answers CloudFormation when it ends",
+            json!({"buildId": build_id, "tag": tag, "project": props.project_name}),
+        );
+        let marker = ids::build_marker_value(&request_mark, &build_id);
+        if let Err(e) = ecr::set_repository_tag(
+            &self.clients.ecr,
+            &props.repository_arn,
+            &marker_key,
+            &marker,
+        )
+        .await
+        {
+            log.warn(
+                "cannot record the build marker",
+                json!({"error": e.to_string()}),
+            );
+        }
+        Ok(json!({"action": "build-started", "buildId": build_id, "tag": tag}))
+    }
+
+    /// The response attributes if `tag` exists in the repository and in every replica
+    /// region with the same digest; `None` otherwise (or if ECR cannot be asked).
+    async fn existing_image(
+        &self,
+        props: &TriggerProperties,
+        tag: &str,
+        log: &LogContext,
+    ) -> Option<BTreeMap<String, String>> {
+        let digest = match ecr::image_digest(&self.clients.ecr, &props.repository_name, tag).await {
+            Ok(d) => d?,
+            Err(e) => {
+                log.warn(
+                    "cannot look the image up; building",
+                    json!({"error": e.to_string()}),
+                );
+                return None;
+            }
+        };
+        for region in &props.replica_regions {
+            let client = self.clients.ecr_in(region);
+            match ecr::image_digest(&client, &props.repository_name, tag).await {
+                Ok(Some(d)) if d == digest => {}
+                Ok(other) => {
+                    log.info(
+                        "image missing or different in a replica region",
+                        json!({"region": region, "digest": other}),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    log.warn(
+                        "cannot look the replica up; building",
+                        json!({"region": region, "error": e.to_string()}),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(image_attributes(
+            props,
+            tag,
+            &digest,
+            &self.clients.home_region,
+        ))
+    }
+
+    async fn handle_replication(
+        &self,
+        request: &CfnRequest,
+        physical_id: &str,
+        log: &LogContext,
+    ) -> Result<Value, ProviderError> {
+        let account = ids::account_of(&request.stack_id)
+            .unwrap_or_default()
+            .to_string();
+        let parse = |props: &serde_json::Map<String, Value>| Desired::parse(props, &account);
+        let current = parse(&request.resource_properties);
+        let old = request
+            .old_resource_properties
+            .as_ref()
+            .map(parse)
+            .transpose()
+            .unwrap_or_else(|e| {
+                log.warn(
+                    "previous properties unreadable; treating as empty",
+                    json!({"error": e.to_string()}),
+                );
+                None
+            })
+            .unwrap_or_default();
+        let (remove, add) = match (request.request_type, current) {
+            (RequestType::Delete, Ok(current)) => (current, Desired::default()),
+            (RequestType::Delete, Err(e)) => {
+                // Nothing of ours can have been written from properties that do not parse.
+                log.warn(
+                    "properties unreadable on delete; nothing to remove",
+                    json!({"error": e.to_string()}),
+                );
+                (Desired::default(), Desired::default())
+            }
+            (RequestType::Create, Ok(current)) => (Desired::default(), current),
+            (RequestType::Update, Ok(current)) => (old, current),
+            (_, Err(e)) => {
+                let failed = answer_for(request, physical_id, Status::Failed, e.to_string());
+                return self.answer(log, &request.response_url, failed).await;
+            }
+        };
+        let result = self.apply_replication(&remove, &add, &account, log).await;
+        let response = match result {
+            Ok(rules) => {
+                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
+                ok.data.insert("RuleCount".into(), rules.to_string());
+                ok
+            }
+            Err(e) if request.request_type == RequestType::Delete => {
+                // A stack must be able to go away; say what was left behind.
+                log.error(
+                    "could not remove our replication filters",
+                    json!({"error": e.to_string()}),
+                );
+                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
+                ok.reason = format!("replication filters may remain: {e}");
+                ok
+            }
+            Err(e) => answer_for(request, physical_id, Status::Failed, e.to_string()),
+        };
+        self.answer(log, &request.response_url, response).await
+    }
+
+    /// Read, merge, check, write, then read back and verify; retried when another writer
+    /// changed the configuration in between. Returns the number of rules in the end.
+    async fn apply_replication(
+        &self,
+        remove: &Desired,
+        add: &Desired,
+        account: &str,
+        log: &LogContext,
+    ) -> Result<usize, ProviderError> {
+        let ecr = &self.clients.ecr;
+        for attempt in 1..=self.settings.replication_attempts {
+            let live = ecr::replication(ecr).await?;
+            let merged = replication::merge(&live, remove, add);
+            if merged != live {
+                replication::check_limits(&merged, &self.clients.home_region, account)?;
+                ecr::put_replication(ecr, &merged).await?;
+                log.info(
+                    "replication configuration written",
+                    json!({"rules": merged.rules.len(), "attempt": attempt}),
+                );
+                tokio::time::sleep(self.settings.replication_settle).await;
+            }
+            let now = ecr::replication(ecr).await?;
+            if replication::includes(&now, add) && replication::excludes(&now, remove, add) {
+                return Ok(now.rules.len());
+            }
+            log.warn(
+                "replication configuration changed by another writer; merging again",
+                json!({"attempt": attempt}),
+            );
+            tokio::time::sleep(self.settings.replication_settle * attempt).await;
+        }
+        Err(ProviderError::ReplicationConflict(format!(
+            "other writers kept changing the registry's replication configuration; gave up after \
+             {} attempts",
+            self.settings.replication_attempts
+        )))
+    }
+
+    async fn handle_build_state(&self, state: &BuildStateChange) -> Result<Value, ProviderError> {
+        let mut environment = state.environment.clone();
+        if !environment.iter().any(|(n, _)| n == "CIB_RESPONSE_URL") && !state.build_id.is_empty() {
+            match codebuild::build_environment(&self.clients.codebuild, &state.build_id).await {
+                Ok(env) => environment = env,
+                Err(e) => LogContext::default().warn(
+                    "cannot read the build's environment",
+                    json!({"buildId": state.build_id, "error": e.to_string()}),
+                ),
+            }
+        }
+        let get = |name: &str| {
+            environment
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let log = LogContext {
+            stack_id: get("CIB_STACK_ID"),
+            logical_id: get("CIB_LOGICAL_ID"),
+            request_id: get("CIB_REQUEST_ID"),
+        };
+        let url = get("CIB_RESPONSE_URL");
+        if url.is_empty() || log.request_id.is_empty() {
+            return Ok(json!({"action": "ignored", "why": "not a ContainerImageBuild build"}));
+        }
+        if !state.needs_answer() {
+            log.info(
+                "build ended; its final phase already answered",
+                json!({"buildId": state.build_id, "status": state.status}),
+            );
+            return Ok(json!({"action": "ignored", "why": "answered by the build"}));
+        }
+        if !self.trusted_response_url(&url) {
+            log.error(
+                "response URL not trusted; not answering",
+                json!({"buildId": state.build_id}),
+            );
+            return Ok(json!({"action": "ignored", "why": "untrusted response URL"}));
+        }
+        let phase = state.failing_phase();
+        let mut reason = format!("The image build ended {}", state.status);
+        if let Some(p) = phase {
+            reason.push_str(&format!(" in phase {}", p.phase_type));
+            if let Some(c) = &p.context {
+                reason.push_str(&format!(" ({c})"));
+            }
+        }
+        reason.push_str(&format!(
+            ". Build {}; log: {}",
+            state.build_id,
+            state
+                .log_link
+                .as_deref()
+                .unwrap_or("see the CodeBuild console")
+        ));
+        let response = CfnResponse {
+            status: Status::Failed,
+            reason,
+            physical_resource_id: get("CIB_PHYSICAL_ID"),
+            stack_id: log.stack_id.clone(),
+            request_id: log.request_id.clone(),
+            logical_resource_id: log.logical_id.clone(),
+            data: BTreeMap::new(),
+        };
+        self.answer(&log, &url, response).await
+    }
+
+    /// Response URLs read from a build come from the build's environment, which anyone who
+    /// may start builds can set: only presigned AWS URLs over https are answered.
+    fn trusted_response_url(&self, url: &str) -> bool {
+        if self.settings.allow_http_response_url {
+            return url.starts_with("http://") || url.starts_with("https://");
+        }
+        let Some(rest) = url.strip_prefix("https://") else {
+            return false;
+        };
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        const AWS_SUFFIXES: [&str; 7] = [
+            ".amazonaws.com",
+            ".amazonaws.com.cn",
+            ".amazonaws.eu",
+            ".c2s.ic.gov",
+            ".sc2s.sgov.gov",
+            ".cloud.adc-e.uk",
+            ".csp.hci.ic.gov",
+        ];
+        !host.contains(['@', ':']) && AWS_SUFFIXES.iter().any(|s| host.ends_with(s))
+    }
+}
+
+/// The attributes of a built image: what `Fn::GetAtt` reads.
+pub fn image_attributes(
+    props: &TriggerProperties,
+    tag: &str,
+    digest: &str,
+    home_region: &str,
+) -> BTreeMap<String, String> {
+    let mut data = BTreeMap::new();
+    data.insert("ImageUri".into(), format!("{}:{tag}", props.repository_uri));
+    data.insert("ImageTag".into(), tag.to_string());
+    data.insert("ImageDigest".into(), digest.to_string());
+    data.insert(
+        "ImageUriWithDigest".into(),
+        format!("{}@{digest}", props.repository_uri),
+    );
+    data.insert("RepositoryName".into(), props.repository_name.clone());
+    data.insert("RepositoryArn".into(), props.repository_arn.clone());
+    data.insert("RepositoryUri".into(), props.repository_uri.clone());
+    for region in &props.replica_regions {
+        data.insert(
+            format!("ImageUri.{region}"),
+            format!(
+                "{}:{tag}",
+                props.replica_repository_uri(home_region, region)
+            ),
+        );
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+    fn provider(allow_http: bool) -> Provider {
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        let settings = Settings {
+            allow_http_response_url: allow_http,
+            ..Settings::default()
+        };
+        Provider::new(Clients::new(sdk), settings)
+    }
+
+    #[test]
+    fn only_presigned_aws_urls_are_trusted_from_builds() {
+        let p = provider(false);
+        assert!(p.trusted_response_url(
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?sig=1"
+        ));
+        assert!(!p.trusted_response_url("http://cloudformation.s3.amazonaws.com/x"));
+        assert!(!p.trusted_response_url("https://evil.example/x"));
+        assert!(!p.trusted_response_url("https://user@evil.example/.amazonaws.com"));
+        assert!(provider(true).trusted_response_url("http://127.0.0.1:9/x"));
+    }
+}

@@ -1,0 +1,27 @@
+//! The deploy-time provider of `Custom::ContainerImageBuild`.
+//!
+//! It turns CloudFormation custom-resource events into CodeBuild builds (or an immediate
+//! answer when the image already exists), merges the template's ECR replication rules into
+//! the registry's, and answers FAILED for builds that ended without running their final
+//! phase (EventBridge `CodeBuild Build State Change`). See docs/provider.md.
+//!
+//! The pure parts (tag, request parsing, response bodies, replication merge, limits) live in
+//! their own modules and do no I/O; [`aws`] holds the thin SDK adapters and [`handler`] the
+//! orchestration.
+
+pub mod aws;
+pub mod build;
+pub mod error;
+pub mod event;
+pub mod handler;
+pub mod ids;
+pub mod log;
+pub mod properties;
+pub mod replication;
+pub mod response;
+pub mod settings;
+pub mod tag;
+
+pub use error::ProviderError;
+pub use handler::Provider;
+pub use settings::Settings;

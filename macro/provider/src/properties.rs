@@ -1,0 +1,338 @@
+//! Typed views of the resolved resource properties (the contract in docs/expansion.md).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::ProviderError;
+
+/// Where the build context comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A zip of the context in S3.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// Object version, when pinned.
+        version: Option<String>,
+    },
+    /// An inline Dockerfile, no context.
+    Inline {
+        /// The Dockerfile text.
+        dockerfile: String,
+    },
+}
+
+/// Minutes the build may spend waiting for replicas when the trigger does not say
+/// (`ReplicaWaitMinutes`); equal to the engine's `REPLICA_WAIT_MINUTES`.
+pub const DEFAULT_REPLICA_WAIT_MINUTES: u32 = 15;
+
+/// The trigger resource's properties, resolved by CloudFormation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerProperties {
+    /// The shared CodeBuild project.
+    pub project_name: String,
+    /// Repository name.
+    pub repository_name: String,
+    /// Repository URI (`<registry>/<name>`).
+    pub repository_uri: String,
+    /// Repository ARN.
+    pub repository_arn: String,
+    /// The build context.
+    pub source: Source,
+    /// Dockerfile path inside the context.
+    pub dockerfile: String,
+    /// Build stage.
+    pub target: Option<String>,
+    /// Build arguments, by name.
+    pub build_args: BTreeMap<String, String>,
+    /// Build secrets: id to Secrets Manager ARN.
+    pub build_secrets: BTreeMap<String, String>,
+    /// `linux/amd64` or `linux/arm64`.
+    pub platform: String,
+    /// A fixed tag.
+    pub image_tag: Option<String>,
+    /// A prefix before the content hash.
+    pub image_tag_prefix: Option<String>,
+    /// `gzip` or `zstd`.
+    pub compression: String,
+    /// Whether the registry cache is off.
+    pub cache_disabled: bool,
+    /// The user's install commands (already in the buildspec; hashed into the tag).
+    pub install_commands: Vec<String>,
+    /// The user's pre-build commands (already in the buildspec; hashed into the tag).
+    pub pre_build_commands: Vec<String>,
+    /// Secret holding registry credentials.
+    pub docker_login_secret_arn: Option<String>,
+    /// Replica regions.
+    pub replica_regions: Vec<String>,
+    /// The buildspec text.
+    pub build_spec: String,
+    /// The build's own timeout.
+    pub timeout_minutes: u32,
+    /// The log group for the build's logs, if not the project's.
+    pub log_group_name: Option<String>,
+    /// How long the build waits for its replicas.
+    pub replica_wait_minutes: u32,
+}
+
+/// Names an environment variable of the build may not take, because the buildspec and
+/// CodeBuild use them.
+pub fn is_reserved_variable(name: &str) -> bool {
+    name.starts_with("CIB_") || name.starts_with("CODEBUILD_")
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A required string property.
+pub fn required(props: &Map<String, Value>, path: &str) -> Result<String, ProviderError> {
+    match props.get(path) {
+        None => Err(ProviderError::property(path, "is required")),
+        Some(v) => scalar(v)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ProviderError::property(path, "must be a non-empty string")),
+    }
+}
+
+/// An optional string property (an empty string counts as absent).
+pub fn optional(props: &Map<String, Value>, path: &str) -> Result<Option<String>, ProviderError> {
+    match props.get(path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => scalar(v)
+            .map(|s| Some(s).filter(|s| !s.is_empty()))
+            .ok_or_else(|| ProviderError::property(path, "must be a string")),
+    }
+}
+
+/// An optional list of strings.
+pub fn string_list(props: &Map<String, Value>, path: &str) -> Result<Vec<String>, ProviderError> {
+    match props.get(path) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                scalar(v).ok_or_else(|| {
+                    ProviderError::property(format!("{path}[{i}]"), "must be a string")
+                })
+            })
+            .collect(),
+        Some(_) => Err(ProviderError::property(path, "must be a list of strings")),
+    }
+}
+
+fn string_map(
+    props: &Map<String, Value>,
+    path: &str,
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    match props.get(path) {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                scalar(v).map(|s| (k.clone(), s)).ok_or_else(|| {
+                    ProviderError::property(format!("{path}.{k}"), "must be a string")
+                })
+            })
+            .collect(),
+        Some(_) => Err(ProviderError::property(path, "must be a map of strings")),
+    }
+}
+
+fn minutes(
+    props: &Map<String, Value>,
+    path: &str,
+    default: Option<u32>,
+) -> Result<u32, ProviderError> {
+    match (optional(props, path)?, default) {
+        (Some(s), _) => s.trim().parse::<u32>().map_err(|_| {
+            ProviderError::property(path, format!("`{s}` is not a whole number of minutes"))
+        }),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(ProviderError::property(path, "is required")),
+    }
+}
+
+fn source(props: &Map<String, Value>) -> Result<Source, ProviderError> {
+    let Some(Value::Object(s)) = props.get("Source") else {
+        return Err(ProviderError::property(
+            "Source",
+            "is required and must be an object",
+        ));
+    };
+    if let Some(dockerfile) = optional(s, "Dockerfile")? {
+        return Ok(Source::Inline { dockerfile });
+    }
+    if s.contains_key("Directory") {
+        return Err(ProviderError::property(
+            "Source.Directory",
+            "a local directory must be packaged to S3 first (`cib package` or `cib deploy`)",
+        ));
+    }
+    Ok(Source::S3 {
+        bucket: required(s, "S3Bucket").map_err(|e| prefix("Source", e))?,
+        key: required(s, "S3Key").map_err(|e| prefix("Source", e))?,
+        version: optional(s, "S3ObjectVersion")?,
+    })
+}
+
+fn prefix(parent: &str, e: ProviderError) -> ProviderError {
+    match e {
+        ProviderError::BadProperty { path, message } => ProviderError::BadProperty {
+            path: format!("{parent}.{path}"),
+            message,
+        },
+        other => other,
+    }
+}
+
+impl TriggerProperties {
+    /// Reads and checks the trigger's properties.
+    pub fn parse(props: &Map<String, Value>) -> Result<TriggerProperties, ProviderError> {
+        let build_args = string_map(props, "BuildArgs")?;
+        for name in build_args.keys() {
+            let valid = name
+                .chars()
+                .enumerate()
+                .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+            if name.is_empty() || !valid {
+                return Err(ProviderError::property(
+                    format!("BuildArgs.{name}"),
+                    "names must match [A-Za-z_][A-Za-z0-9_]*",
+                ));
+            }
+            if is_reserved_variable(name) {
+                return Err(ProviderError::property(
+                    format!("BuildArgs.{name}"),
+                    "names starting with CIB_ or CODEBUILD_ are reserved for the build itself",
+                ));
+            }
+        }
+        let platform = required(props, "Platform")?;
+        if platform != "linux/amd64" && platform != "linux/arm64" {
+            return Err(ProviderError::property(
+                "Platform",
+                "must be linux/amd64 or linux/arm64",
+            ));
+        }
+        let cache_disabled = match optional(props, "CacheDisabled")?.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ProviderError::property(
+                    "CacheDisabled",
+                    format!("`{other}` is not true or false"),
+                ));
+            }
+        };
+        Ok(TriggerProperties {
+            project_name: required(props, "ProjectName")?,
+            repository_name: required(props, "RepositoryName")?,
+            repository_uri: required(props, "RepositoryUri")?,
+            repository_arn: required(props, "RepositoryArn")?,
+            source: source(props)?,
+            dockerfile: optional(props, "Dockerfile")?.unwrap_or_else(|| "Dockerfile".into()),
+            target: optional(props, "Target")?,
+            build_args,
+            build_secrets: string_map(props, "BuildSecrets")?,
+            platform,
+            image_tag: optional(props, "ImageTag")?,
+            image_tag_prefix: optional(props, "ImageTagPrefix")?,
+            compression: optional(props, "Compression")?.unwrap_or_else(|| "gzip".into()),
+            cache_disabled,
+            install_commands: string_list(props, "InstallCommands")?,
+            pre_build_commands: string_list(props, "PreBuildCommands")?,
+            docker_login_secret_arn: optional(props, "DockerLoginSecretArn")?,
+            replica_regions: string_list(props, "ReplicaRegions")?,
+            build_spec: required(props, "BuildSpec")?,
+            timeout_minutes: minutes(props, "TimeoutInMinutes", Some(60))?,
+            log_group_name: optional(props, "LogGroupName")?,
+            replica_wait_minutes: minutes(
+                props,
+                "ReplicaWaitMinutes",
+                Some(DEFAULT_REPLICA_WAIT_MINUTES),
+            )?,
+        })
+    }
+
+    /// The registry host: the repository URI before the first `/`.
+    pub fn registry(&self) -> &str {
+        self.repository_uri
+            .split('/')
+            .next()
+            .unwrap_or(&self.repository_uri)
+    }
+
+    /// The repository URI in another region of the same registry (replica).
+    pub fn replica_repository_uri(&self, home_region: &str, region: &str) -> String {
+        self.repository_uri
+            .replacen(&format!(".{home_region}."), &format!(".{region}."), 1)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A valid property map for tests.
+    pub(crate) fn sample() -> Map<String, Value> {
+        let Value::Object(m) = json!({
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
+            "ContractVersion": "1",
+            "ProjectName": "proj",
+            "RepositoryName": "api",
+            "RepositoryUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api",
+            "RepositoryArn": "arn:aws:ecr:us-east-1:123456789012:repository/api",
+            "Source": {"S3Bucket": "b", "S3Key": "k.zip"},
+            "Dockerfile": "Dockerfile",
+            "BuildArgs": {"STAGE": "prod", "API_URL": "https://x"},
+            "Platform": "linux/arm64",
+            "Compression": "gzip",
+            "CacheDisabled": "false",
+            "ReplicaRegions": ["us-west-2"],
+            "BuildSpec": "version: 0.2",
+            "TimeoutInMinutes": "30"
+        }) else {
+            unreachable!()
+        };
+        m
+    }
+
+    #[test]
+    fn parses_the_contract() {
+        let p = TriggerProperties::parse(&sample()).expect("parse");
+        assert_eq!(p.registry(), "123456789012.dkr.ecr.us-east-1.amazonaws.com");
+        assert_eq!(p.timeout_minutes, 30);
+        assert_eq!(p.replica_wait_minutes, DEFAULT_REPLICA_WAIT_MINUTES);
+        assert_eq!(
+            p.replica_repository_uri("us-east-1", "us-west-2"),
+            "123456789012.dkr.ecr.us-west-2.amazonaws.com/api"
+        );
+    }
+
+    #[test]
+    fn a_reserved_build_arg_is_refused_with_its_path() {
+        let mut m = sample();
+        m.insert("BuildArgs".into(), json!({"CIB_RESPONSE_URL": "x"}));
+        let e = TriggerProperties::parse(&m).expect_err("reserved");
+        assert!(e.to_string().contains("BuildArgs.CIB_RESPONSE_URL"), "{e}");
+    }
+
+    #[test]
+    fn a_directory_source_says_to_package_first() {
+        let mut m = sample();
+        m.insert("Source".into(), json!({"Directory": "./api"}));
+        let e = TriggerProperties::parse(&m).expect_err("directory");
+        assert!(e.to_string().contains("packaged"), "{e}");
+    }
+}

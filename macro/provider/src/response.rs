@@ -1,0 +1,151 @@
+//! The custom-resource response body, never larger than CloudFormation's 4096-byte limit.
+//!
+//! The JSON is always valid: when the body would be too large the `Reason` is shortened
+//! (on a character boundary, with a marker); when even an empty reason leaves it too large
+//! (too much `Data`), the answer becomes FAILED with a short reason saying so.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// CloudFormation's limit on the whole response body, in bytes.
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+
+/// Appended to a reason that had to be shortened.
+const TRUNCATED: &str = " [truncated]";
+
+/// SUCCESS or FAILED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The resource reached the requested state.
+    Success,
+    /// It did not; `Reason` says why.
+    Failed,
+}
+
+/// One answer to one CloudFormation request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnResponse {
+    /// SUCCESS or FAILED.
+    pub status: Status,
+    /// Why (required for FAILED; shown in the stack events).
+    pub reason: String,
+    /// The stable physical id of the resource.
+    pub physical_resource_id: String,
+    /// Copied from the request.
+    pub stack_id: String,
+    /// Copied from the request.
+    pub request_id: String,
+    /// Copied from the request.
+    pub logical_resource_id: String,
+    /// Attributes readable with `Fn::GetAtt`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
+}
+
+impl CfnResponse {
+    /// The body to PUT, at most [`MAX_RESPONSE_BYTES`] bytes, always valid JSON.
+    pub fn to_body(&self) -> Vec<u8> {
+        let full = serialize(self);
+        if full.len() <= MAX_RESPONSE_BYTES {
+            return full;
+        }
+        let mut shortened = self.clone();
+        shortened.reason.clear();
+        let empty = serialize(&shortened);
+        if empty.len() + TRUNCATED.len() > MAX_RESPONSE_BYTES {
+            // The data alone is too large: CloudFormation would refuse the answer, so say so.
+            let failed = CfnResponse {
+                status: Status::Failed,
+                reason: format!(
+                    "the response with its attributes would be {} bytes, over CloudFormation's \
+                     {MAX_RESPONSE_BYTES}-byte limit (too many replica regions or a very long \
+                     repository name)",
+                    full.len()
+                ),
+                data: BTreeMap::new(),
+                ..self.clone()
+            };
+            return serialize(&failed);
+        }
+        // Binary search on the number of reason characters kept: escaping makes the byte
+        // size of a prefix hard to predict, so measure it.
+        let chars: Vec<char> = self.reason.chars().collect();
+        let (mut lo, mut hi) = (0usize, chars.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            shortened.reason = chars[..mid].iter().collect::<String>() + TRUNCATED;
+            if serialize(&shortened).len() <= MAX_RESPONSE_BYTES {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        shortened.reason = chars[..lo].iter().collect::<String>() + TRUNCATED;
+        serialize(&shortened)
+    }
+}
+
+fn serialize(r: &CfnResponse) -> Vec<u8> {
+    // Serializing plain strings and maps cannot fail; fall back to a fixed valid body anyway.
+    serde_json::to_vec(r)
+        .unwrap_or_else(|_| br#"{"Status":"FAILED","Reason":"internal error"}"#.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn response(reason: String, data: BTreeMap<String, String>) -> CfnResponse {
+        CfnResponse {
+            status: Status::Failed,
+            reason,
+            physical_resource_id: "Api-0123456789abcdef".into(),
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
+            request_id: "r-1".into(),
+            logical_resource_id: "Api".into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_small_answer_is_unchanged() {
+        let r = response("boom".into(), BTreeMap::new());
+        let v: Value = serde_json::from_slice(&r.to_body()).expect("json");
+        assert_eq!(v["Reason"], "boom");
+        assert_eq!(v["Status"], "FAILED");
+        assert!(v.get("Data").is_none());
+    }
+
+    #[test]
+    fn a_long_reason_is_truncated_and_the_json_stays_valid() {
+        // Quotes and multi-byte characters make escaping and boundaries matter.
+        let reason = "é\"\\\n".repeat(3000);
+        let body = response(reason, BTreeMap::new()).to_body();
+        assert!(body.len() <= MAX_RESPONSE_BYTES, "{}", body.len());
+        assert!(
+            body.len() > MAX_RESPONSE_BYTES - 16,
+            "uses the room: {}",
+            body.len()
+        );
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert!(v["Reason"].as_str().is_some_and(|r| r.ends_with(TRUNCATED)));
+    }
+
+    #[test]
+    fn too_much_data_becomes_a_failure_that_fits() {
+        let data = (0..100)
+            .map(|i| (format!("ImageUri.region-{i}"), "x".repeat(100)))
+            .collect();
+        let mut r = response(String::new(), data);
+        r.status = Status::Success;
+        let body = r.to_body();
+        assert!(body.len() <= MAX_RESPONSE_BYTES);
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["Status"], "FAILED");
+        assert!(v.get("Data").is_none());
+    }
+}

@@ -1,0 +1,183 @@
+//! The image tag: SHA-256 over the resolved build inputs in a canonical form.
+//!
+//! Canonical form (version 1): a JSON object, keys sorted by byte order at every level, no
+//! whitespace, UTF-8, absent or empty optional values left out:
+//!
+//! ```text
+//! {"buildArgs":{..},"compression":"gzip","dockerfile":"Dockerfile",
+//!  "installCommands":[..],"platform":"linux/amd64","preBuildCommands":[..],
+//!  "source":{"s3Bucket":..,"s3Key":..,"s3ObjectVersion":..} | {"inlineDockerfile":..},
+//!  "target":"..","v":1}
+//! ```
+//!
+//! Property order in the template, and the order CloudFormation sends map keys in, do not
+//! change the tag; any change of a value does.
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::ProviderError;
+use crate::properties::{Source, TriggerProperties};
+
+/// ECR's longest tag.
+pub const MAX_TAG_LEN: usize = 128;
+
+/// The canonical JSON text hashed into the tag.
+pub fn canonical_inputs(p: &TriggerProperties) -> String {
+    let mut m = Map::new();
+    m.insert("v".into(), json!(1));
+    let source = match &p.source {
+        Source::S3 {
+            bucket,
+            key,
+            version,
+        } => {
+            let mut s = Map::new();
+            s.insert("s3Bucket".into(), json!(bucket));
+            s.insert("s3Key".into(), json!(key));
+            if let Some(v) = version {
+                s.insert("s3ObjectVersion".into(), json!(v));
+            }
+            s
+        }
+        Source::Inline { dockerfile } => {
+            let mut s = Map::new();
+            s.insert("inlineDockerfile".into(), json!(dockerfile));
+            s
+        }
+    };
+    m.insert("source".into(), Value::Object(source));
+    m.insert("dockerfile".into(), json!(p.dockerfile));
+    if let Some(t) = &p.target {
+        m.insert("target".into(), json!(t));
+    }
+    m.insert("buildArgs".into(), json!(p.build_args));
+    m.insert("platform".into(), json!(p.platform));
+    m.insert("installCommands".into(), json!(p.install_commands));
+    m.insert("preBuildCommands".into(), json!(p.pre_build_commands));
+    m.insert("compression".into(), json!(p.compression));
+    let mut out = String::new();
+    write_canonical(&Value::Object(m), &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                if let Some(child) = m.get(*k) {
+                    write_canonical(child, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// The hex SHA-256 of the canonical inputs.
+pub fn content_hash(p: &TriggerProperties) -> String {
+    hex::encode(Sha256::digest(canonical_inputs(p).as_bytes()))
+}
+
+/// The tag the image gets: `ImageTag` if fixed, else `ImageTagPrefix` + the content hash.
+pub fn image_tag(p: &TriggerProperties) -> Result<String, ProviderError> {
+    let (tag, path) = match (&p.image_tag, &p.image_tag_prefix) {
+        (Some(fixed), _) => (fixed.clone(), "ImageTag"),
+        (None, prefix) => (
+            format!("{}{}", prefix.as_deref().unwrap_or(""), content_hash(p)),
+            "ImageTagPrefix",
+        ),
+    };
+    let valid_chars = tag
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_alphanumeric() || c == '_' || (i > 0 && (c == '.' || c == '-')));
+    if tag.len() > MAX_TAG_LEN || !valid_chars {
+        return Err(ProviderError::property(
+            path,
+            format!(
+                "gives the tag `{tag}`, which ECR refuses (at most {MAX_TAG_LEN} characters of \
+                 [A-Za-z0-9_.-], not starting with . or -)"
+            ),
+        ));
+    }
+    Ok(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::properties::tests::sample;
+
+    fn props(m: &Map<String, Value>) -> TriggerProperties {
+        TriggerProperties::parse(m).expect("parse")
+    }
+
+    #[test]
+    fn key_order_does_not_change_the_tag() {
+        let a = sample();
+        let mut b = Map::new();
+        for (k, v) in a.iter().rev() {
+            b.insert(k.clone(), v.clone());
+        }
+        b.insert(
+            "BuildArgs".into(),
+            json!({"API_URL": "https://x", "STAGE": "prod"}),
+        );
+        assert_eq!(image_tag(&props(&a)).ok(), image_tag(&props(&b)).ok());
+    }
+
+    #[test]
+    fn a_changed_build_arg_changes_the_tag_and_reverting_restores_it() {
+        let a = sample();
+        let mut b = a.clone();
+        b.insert(
+            "BuildArgs".into(),
+            json!({"STAGE": "dev", "API_URL": "https://x"}),
+        );
+        let (ta, tb) = (image_tag(&props(&a)).ok(), image_tag(&props(&b)).ok());
+        assert_ne!(ta, tb);
+        assert_eq!(ta, image_tag(&props(&sample())).ok());
+    }
+
+    #[test]
+    fn the_canonical_form_is_documented_and_stable() {
+        let p = props(&sample());
+        assert_eq!(
+            canonical_inputs(&p),
+            r#"{"buildArgs":{"API_URL":"https://x","STAGE":"prod"},"compression":"gzip","dockerfile":"Dockerfile","installCommands":[],"platform":"linux/arm64","preBuildCommands":[],"source":{"s3Bucket":"b","s3Key":"k.zip"},"v":1}"#
+        );
+        assert_eq!(image_tag(&p).ok().map(|t| t.len()), Some(64));
+    }
+
+    #[test]
+    fn prefix_and_fixed_tags_are_honoured() {
+        let mut m = sample();
+        m.insert("ImageTagPrefix".into(), json!("api-"));
+        let t = image_tag(&props(&m)).expect("tag");
+        assert!(t.starts_with("api-") && t.len() == 68);
+        m.insert("ImageTag".into(), json!("v1.2"));
+        assert_eq!(image_tag(&props(&m)).ok().as_deref(), Some("v1.2"));
+        m.insert("ImageTag".into(), json!("bad tag"));
+        assert!(image_tag(&props(&m)).is_err());
+    }
+}

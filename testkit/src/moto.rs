@@ -1,0 +1,172 @@
+//! Starts `moto_server` (the moto AWS emulator) on 127.0.0.1 for one test.
+//!
+//! The server comes from the project's Python venv: `$CIB_VENV/bin/moto_server`, with
+//! `CIB_VENV` defaulting to `$HOME/.cache/cib/venv`. A missing server is a test failure, never
+//! a skip: the tests this fixture serves prove behaviour against a real AWS-compatible API.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the server may take to answer its first request.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The access key and secret the tests use; moto accepts any.
+pub const TEST_ACCESS_KEY: &str = "testing";
+/// See [`TEST_ACCESS_KEY`].
+pub const TEST_SECRET_KEY: &str = "testing";
+/// The account id moto uses by default.
+pub const MOTO_ACCOUNT_ID: &str = "123456789012";
+
+/// A running `moto_server`, killed when dropped.
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+    log_path: PathBuf,
+}
+
+/// The venv that holds moto and cfn-lint: `$CIB_VENV`, else `$HOME/.cache/cib/venv`.
+pub fn venv_dir() -> PathBuf {
+    if let Some(v) = std::env::var_os("CIB_VENV").filter(|v| !v.is_empty()) {
+        return PathBuf::from(v);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    PathBuf::from(home).join(".cache/cib/venv")
+}
+
+/// The path of a program installed in the venv (`bin/<name>`); panics with an install hint
+/// if it is not there.
+pub fn venv_program(name: &str) -> PathBuf {
+    let path = venv_dir().join("bin").join(name);
+    if !path.is_file() {
+        panic!(
+            "{name} not found at {}: create the venv with \
+             `python3 -m venv {venv} && {venv}/bin/pip install 'moto[server]' cfn-lint` \
+             (or point CIB_VENV at a venv that has it)",
+            path.display(),
+            venv = venv_dir().display()
+        );
+    }
+    path
+}
+
+impl MotoServer {
+    /// Starts a fresh server on a free port and waits until it answers.
+    ///
+    /// Panics with a clear message if moto is not installed or does not come up.
+    pub fn start() -> MotoServer {
+        let program = venv_program("moto_server");
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let log_path = std::env::temp_dir().join(format!("cib-moto-{port}.log"));
+            let log = match File::create(&log_path) {
+                Ok(f) => f,
+                Err(e) => panic!("cannot create moto log {}: {e}", log_path.display()),
+            };
+            let log_err = match log.try_clone() {
+                Ok(f) => f,
+                Err(e) => panic!("cannot clone moto log handle: {e}"),
+            };
+            let child = Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(log))
+                .stderr(Stdio::from(log_err))
+                .spawn();
+            let child = match child {
+                Ok(c) => c,
+                Err(e) => panic!("cannot start {}: {e}", program.display()),
+            };
+            let mut server = MotoServer {
+                child,
+                port,
+                log_path,
+            };
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("moto_server did not start: {last_error}");
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let start = Instant::now();
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        while start.elapsed() < STARTUP_TIMEOUT {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "moto_server exited with {status}; log:\n{}",
+                    self.log_tail()
+                ));
+            }
+            if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let req = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut buf = [0u8; 12];
+                    if s.read(&mut buf).is_ok_and(|n| n > 0) && buf.starts_with(b"HTTP/") {
+                        return Ok(());
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!(
+            "no answer on port {} within {STARTUP_TIMEOUT:?}; log:\n{}",
+            self.port,
+            self.log_tail()
+        ))
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let start = text.len().saturating_sub(2000);
+        text.get(start..).unwrap_or_default().to_string()
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL` or an SDK's `endpoint_url`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Environment variables that point an AWS SDK or the AWS CLI at this server, with test
+    /// credentials and `region` as the default region.
+    pub fn sdk_env(&self, region: &str) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY.to_string()),
+            ("AWS_REGION", region.to_string()),
+            ("AWS_DEFAULT_REGION", region.to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log_path);
+    }
+}
+
+fn free_port() -> u16 {
+    match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(addr) => addr.port(),
+        Err(e) => panic!("cannot find a free port on 127.0.0.1: {e}"),
+    }
+}
