@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests: the built `cib` binary, the samples,
+//! and the cfn-lint of the project's Python venv.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
+}
+
+/// The stack region every sample is expanded for (replicas are in other regions).
+pub const REGION: &str = "us-east-1";
+
+/// The `cib` binary with no region in its environment, run from the repository root.
+pub fn cib() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cib"));
+    command
+        .current_dir(repo_root())
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
+    command
+}
+
+/// Every sample template (`samples/*.yaml`, `samples/*.json`), sorted by name.
+pub fn samples() -> Vec<PathBuf> {
+    let dir = repo_root().join("samples");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| matches!(extension(path), "yaml" | "json"))
+        .collect();
+    found.sort();
+    assert!(
+        found.len() >= 8,
+        "expected at least 8 samples in {}, found {}",
+        dir.display(),
+        found.len()
+    );
+    found
+}
+
+/// The extension of `path`, or "".
+pub fn extension(path: &Path) -> &str {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("")
+}
+
+/// The file name of `path` as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Runs `cib expand SAMPLE --region us-east-1` (output in the sample's own format).
+pub fn expand_sample(sample: &Path) -> Output {
+    cib()
+        .arg("expand")
+        .arg(sample)
+        .args(["--region", REGION])
+        .output()
+        .expect("run cib")
+}
+
+/// Text of a process's standard output and error, for failure messages.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The project's Python venv: `$CIB_VENV`, else `~/.cache/cib/venv` (what scripts/test.sh makes).
+pub fn venv() -> PathBuf {
+    match std::env::var_os("CIB_VENV") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME").expect("HOME is set");
+            Path::new(&home).join(".cache/cib/venv")
+        }
+    }
+}
+
+/// The venv's cfn-lint. A missing cfn-lint fails the test (never skips it).
+pub fn cfn_lint() -> Command {
+    let program = venv().join("bin/cfn-lint");
+    assert!(
+        program.is_file(),
+        "cfn-lint not found at {}: run scripts/test.sh, which creates the venv \
+         (or set CIB_VENV to a venv that has cfn-lint)",
+        program.display()
+    );
+    Command::new(program)
+}
+
+/// cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
+pub const CFN_LINT_ERROR_BIT: i32 = 2;
