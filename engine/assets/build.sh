@@ -1,6 +1,6 @@
-# Builds and pushes one image. Runs inside a subshell of the buildspec's build phase,
-# after `build_args` and `secret_args` were set (names only: every value arrives in the
-# environment, never in this text).
+# Builds and pushes one image. Run by the buildspec as `bash -c "$CIB_BUILD_SCRIPT" cib-build
+# [--build-arg NAME ...] [--secret ...]`: its arguments carry build-argument names only;
+# every value arrives in the environment, never in shell text.
 set -euo pipefail
 if [ -n "${CIB_INLINE_DOCKERFILE:-}" ]; then
   context_dir=$(mktemp -d)
@@ -14,7 +14,7 @@ args=(--platform "$CIB_PLATFORM" --provenance=false --sbom=false --file "$docker
 if [ -n "${CIB_TARGET:-}" ]; then
   args+=(--target "$CIB_TARGET")
 fi
-args+=("${build_args[@]}" "${secret_args[@]}")
+args+=("$@")
 output="type=image,push=true,compression=${CIB_COMPRESSION:-gzip},force-compression=true"
 if [ "${CIB_COMPRESSION:-gzip}" = "zstd" ]; then
   output="$output,oci-mediatypes=true"

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::buildspec::SCRIPT_VARIABLES;
 use super::ids;
 use crate::spec::BuildEnvironment;
 
@@ -24,12 +25,15 @@ pub fn resource(env: &BuildEnvironment, timeout_minutes: u32) -> Map<String, Val
     // Privileged only because the build runs a Docker daemon to build images.
     environment.insert("PrivilegedMode".into(), json!(true));
     environment.insert("ImagePullCredentialsType".into(), json!("CODEBUILD"));
-    environment.insert(
-        "EnvironmentVariables".into(),
-        json!([
-            {"Name": "CIB_DOCKER_SERVER", "Type": "PLAINTEXT", "Value": if env.docker_server { "true" } else { "false" }}
-        ]),
-    );
+    let mut variables = vec![json!({
+        "Name": "CIB_DOCKER_SERVER",
+        "Type": "PLAINTEXT",
+        "Value": if env.docker_server { "true" } else { "false" }
+    })];
+    for (name, script) in SCRIPT_VARIABLES {
+        variables.push(json!({"Name": name, "Type": "PLAINTEXT", "Value": script}));
+    }
+    environment.insert("EnvironmentVariables".into(), Value::Array(variables));
     if env.docker_server {
         environment.insert(
             "DockerServer".into(),
