@@ -1,0 +1,317 @@
+//! The trigger's lifecycle against moto (ECR and CodeBuild in three regions), with the
+//! recorder standing in for CloudFormation's response URL.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const TRIGGER: &str = "Custom::ContainerImageBuild";
+const REPLICAS: [&str; 2] = ["us-west-2", "eu-west-1"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_with_a_new_tag_starts_one_build_and_does_not_answer() {
+    let env = setup().await;
+    env.create_resources(&REPLICAS).await;
+    let props = trigger_properties("prod", &REPLICAS);
+    let out = env
+        .handle(&cfn_event(
+            &env, "Create", "c-1", TRIGGER, &props, None, None,
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started", "{out}");
+    assert_eq!(out["tag"], tag_of(&props).as_str());
+    assert_eq!(env.builds().await.len(), 1);
+    assert!(
+        env.recorder.puts().is_empty(),
+        "the build answers, not the provider"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_delivery_starts_one_build() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let event = cfn_event(
+        &env,
+        "Create",
+        "dup-1",
+        TRIGGER,
+        &trigger_properties("prod", &[]),
+        None,
+        None,
+    );
+    assert_eq!(env.handle(&event).await["action"], "build-started");
+    assert_eq!(env.handle(&event).await["action"], "duplicate");
+    assert_eq!(env.builds().await.len(), 1);
+    assert!(env.recorder.puts().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_with_an_existing_tag_answers_success_at_once() {
+    let env = setup().await;
+    env.create_resources(&REPLICAS).await;
+    let props = trigger_properties("prod", &REPLICAS);
+    let tag = tag_of(&props);
+    let digest = env
+        .push_image(&tag, &[HOME, "us-west-2", "eu-west-1"])
+        .await;
+    env.handle(&cfn_event(
+        &env, "Create", "c-2", TRIGGER, &props, None, None,
+    ))
+    .await;
+    assert!(
+        env.builds().await.is_empty(),
+        "no build for an existing image"
+    );
+    let puts = env.recorder.puts();
+    assert_eq!(puts.len(), 1);
+    let v = puts[0].json();
+    assert_eq!(v["Status"], "SUCCESS", "{v}");
+    let uri = format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{REPO}");
+    assert_eq!(v["Data"]["ImageDigest"], digest.as_str());
+    assert_eq!(v["Data"]["ImageUri"], format!("{uri}:{tag}"));
+    assert_eq!(v["Data"]["ImageUriWithDigest"], format!("{uri}@{digest}"));
+    assert_eq!(v["Data"]["RepositoryName"], REPO);
+    assert_eq!(
+        v["Data"]["ImageUri.eu-west-1"],
+        format!("{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/{REPO}:{tag}")
+    );
+    assert!(
+        v["PhysicalResourceId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("ApiImage-"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_missing_in_one_replica_region_is_built() {
+    let env = setup().await;
+    env.create_resources(&REPLICAS).await;
+    let props = trigger_properties("prod", &REPLICAS);
+    env.push_image(&tag_of(&props), &[HOME, "us-west-2"]).await;
+    let out = env
+        .handle(&cfn_event(
+            &env, "Create", "c-3", TRIGGER, &props, None, None,
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started");
+    assert!(env.recorder.puts().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_of_a_build_arg_builds_a_new_tag_and_the_rollback_is_instant() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let old = trigger_properties("prod", &[]);
+    let new = trigger_properties("canary", &[]);
+    let old_tag = tag_of(&old);
+    assert_ne!(old_tag, tag_of(&new));
+    env.push_image(&old_tag, &[HOME]).await;
+    let physical = "ApiImage-0123456789abcdef";
+
+    let out = env
+        .handle(&cfn_event(
+            &env,
+            "Update",
+            "u-1",
+            TRIGGER,
+            &new,
+            Some(&old),
+            Some(physical),
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started");
+    assert_eq!(out["tag"], tag_of(&new).as_str());
+    assert_eq!(env.builds().await.len(), 1);
+
+    // The build failed; CloudFormation rolls back with an Update to the old properties.
+    env.handle(&cfn_event(
+        &env,
+        "Update",
+        "u-2",
+        TRIGGER,
+        &old,
+        Some(&new),
+        Some(physical),
+    ))
+    .await;
+    assert_eq!(env.builds().await.len(), 1, "no build for the rollback");
+    let puts = env.recorder.puts_to("/cfn/u-2?X-Amz-Signature=x");
+    assert_eq!(puts.len(), 1);
+    let v = puts[0].json();
+    assert_eq!(v["Status"], "SUCCESS");
+    assert_eq!(
+        v["PhysicalResourceId"], physical,
+        "the physical id never changes"
+    );
+    assert_eq!(v["Data"]["ImageTag"], old_tag.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_answers_success_and_leaves_images() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let props = trigger_properties("prod", &[]);
+    env.push_image(&tag_of(&props), &[HOME]).await;
+    let physical = "ApiImage-0123456789abcdef";
+    env.handle(&cfn_event(
+        &env,
+        "Delete",
+        "d-1",
+        TRIGGER,
+        &props,
+        None,
+        Some(physical),
+    ))
+    .await;
+    let v = env.recorder.puts()[0].json();
+    assert_eq!(v["Status"], "SUCCESS");
+    assert_eq!(v["PhysicalResourceId"], physical);
+    let images = env
+        .ecr(HOME)
+        .describe_images()
+        .repository_name(REPO)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(images.image_details().len(), 1);
+    assert!(env.builds().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_build_error_answers_failed_with_the_aws_text() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let mut props = trigger_properties("prod", &[]);
+    props["ProjectName"] = json!("no-such-project");
+    env.handle(&cfn_event(
+        &env, "Create", "f-1", TRIGGER, &props, None, None,
+    ))
+    .await;
+    let v = env.recorder.puts()[0].json();
+    assert_eq!(v["Status"], "FAILED");
+    let reason = v["Reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("CodeBuild StartBuild failed"), "{reason}");
+    assert!(reason.contains("ResourceNotFoundException"), "{reason}");
+    assert!(reason.contains("no-such-project"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reason_longer_than_4k_is_truncated_into_valid_json() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let mut props = trigger_properties("prod", &[]);
+    // The reason names the offending property path, here over 5 KB long.
+    let mut args = serde_json::Map::new();
+    args.insert(format!("bad-{}", "é".repeat(2600)), json!("x"));
+    props["BuildArgs"] = serde_json::Value::Object(args);
+    env.handle(&cfn_event(
+        &env, "Create", "f-2", TRIGGER, &props, None, None,
+    ))
+    .await;
+    let put = &env.recorder.puts()[0];
+    assert!(put.body.len() <= 4096, "{} bytes", put.body.len());
+    let v = put.json();
+    assert_eq!(v["Status"], "FAILED");
+    assert_eq!(v["RequestId"], "f-2");
+    assert!(
+        v["Reason"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("[truncated]"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_properties_answer_failed_naming_the_property() {
+    let env = setup().await;
+    let mut props = trigger_properties("prod", &[]);
+    props["BuildArgs"] = json!({"CIB_RESPONSE_URL": "https://elsewhere"});
+    env.handle(&cfn_event(
+        &env, "Create", "f-3", TRIGGER, &props, None, None,
+    ))
+    .await;
+    let v = env.recorder.puts()[0].json();
+    assert_eq!(v["Status"], "FAILED");
+    assert!(
+        v["Reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("BuildArgs.CIB_RESPONSE_URL")
+    );
+}
+
+fn build_state(env: &Env, status: &str, phases: serde_json::Value) -> serde_json::Value {
+    let vars = [
+        (
+            "CIB_RESPONSE_URL",
+            env.recorder.url("/cfn/b-1?X-Amz-Signature=x"),
+        ),
+        ("CIB_STACK_ID", STACK_ID.to_string()),
+        ("CIB_REQUEST_ID", "b-1".to_string()),
+        ("CIB_LOGICAL_ID", "ApiImage".to_string()),
+        ("CIB_PHYSICAL_ID", "ApiImage-0123456789abcdef".to_string()),
+    ];
+    json!({
+        "version": "0",
+        "source": "aws.codebuild",
+        "detail-type": "CodeBuild Build State Change",
+        "region": HOME,
+        "detail": {
+            "build-status": status,
+            "project-name": PROJECT,
+            "build-id": format!("arn:aws:codebuild:{HOME}:{ACCOUNT}:build/{PROJECT}:aaaa-bbbb"),
+            "additional-information": {
+                "environment": {"environment-variables": vars.iter().map(|(n, v)| json!({"name": n, "value": v, "type": "PLAINTEXT"})).collect::<Vec<_>>()},
+                "phases": phases,
+                "logs": {"deep-link": "https://console.aws.amazon.com/cloudwatch/home#logEvent:group=x"}
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_build_is_answered_failed_from_the_event() {
+    let env = setup().await;
+    let event = build_state(
+        &env,
+        "TIMED_OUT",
+        json!([
+            {"phase-type": "SUBMITTED", "phase-status": "SUCCEEDED"},
+            {"phase-type": "BUILD", "phase-status": "TIMED_OUT", "phase-context": ["BUILD_TIMED_OUT: Build has timed out."]},
+            {"phase-type": "FINALIZING", "phase-status": "SUCCEEDED"},
+            {"phase-type": "COMPLETED"}
+        ]),
+    );
+    env.handle(&event).await;
+    let puts = env.recorder.puts();
+    assert_eq!(puts.len(), 1);
+    let v = puts[0].json();
+    assert_eq!(v["Status"], "FAILED");
+    assert_eq!(v["RequestId"], "b-1");
+    assert_eq!(v["PhysicalResourceId"], "ApiImage-0123456789abcdef");
+    let reason = v["Reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("TIMED_OUT in phase BUILD (BUILD_TIMED_OUT"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("https://console.aws.amazon.com/cloudwatch"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_build_whose_final_phase_answered_is_not_answered_again() {
+    let env = setup().await;
+    let event = build_state(
+        &env,
+        "FAILED",
+        json!([
+            {"phase-type": "BUILD", "phase-status": "FAILED"},
+            {"phase-type": "POST_BUILD", "phase-status": "SUCCEEDED"}
+        ]),
+    );
+    assert_eq!(env.handle(&event).await["action"], "ignored");
+    assert!(env.recorder.puts().is_empty());
+}
