@@ -164,10 +164,14 @@ fn describe(
                 })
                 .collect()
         }
-        Kind::PropertyNames { .. } if in_build_args => vec![Finding::error(
+        Kind::PropertyNames { error: inner } if in_build_args => vec![Finding::error(
             ids::BUILD_ARG_NAME,
             Some(logical_id),
-            path.clone(),
+            // The path names the offending key, not the whole mapping.
+            match inner.instance().as_str() {
+                Some(name) => path.key(name),
+                None => path.clone(),
+            },
             format!("build argument name is not valid: {error}"),
             "build argument names match [A-Za-z_][A-Za-z0-9_]*",
         )],
