@@ -158,7 +158,10 @@ pub fn expand_template(
             .map(|i| i.timeout_minutes)
             .max()
             .unwrap_or(spec::DEFAULT_TIMEOUT_MINUTES);
-        expanded.insert(id.clone(), Value::Object(project::resource(env, timeout)));
+        expanded.insert(
+            id.clone(),
+            Value::Object(project::resource(id, env, timeout)),
+        );
     }
     if let Some(resource) = replication::resource(&rules, &token) {
         expanded.insert(ids::REPLICATION.to_owned(), Value::Object(resource));

@@ -15,8 +15,19 @@ pub fn default_log_group() -> Value {
     json!({"Fn::Sub": "/container-image-build/${AWS::StackName}"})
 }
 
-/// The project resource for `env`, whose builds may run for up to `timeout_minutes`.
-pub fn resource(env: &BuildEnvironment, timeout_minutes: u32) -> Map<String, Value> {
+/// The project's name: the stack name and the project's logical ID, so the role can be
+/// scoped to the template's projects without a dependency cycle.
+pub fn name(logical_id: &str) -> Value {
+    json!({"Fn::Sub": format!("${{AWS::StackName}}-{logical_id}")})
+}
+
+/// The project resource `logical_id` for `env`, whose builds may run for up to
+/// `timeout_minutes`.
+pub fn resource(
+    logical_id: &str,
+    env: &BuildEnvironment,
+    timeout_minutes: u32,
+) -> Map<String, Value> {
     let platform = env.platform;
     let mut environment = Map::new();
     environment.insert("Type".into(), json!(platform.codebuild_environment_type()));
@@ -41,6 +52,7 @@ pub fn resource(env: &BuildEnvironment, timeout_minutes: u32) -> Map<String, Val
         );
     }
     let mut properties = Map::new();
+    properties.insert("Name".into(), name(logical_id));
     properties.insert(
         "Description".into(),
         json!(format!(

@@ -54,6 +54,16 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
         .map(|image| if_image_exists(image, repository::refs(image).arn))
         .collect();
     statements.push(json!({
+        "Sid": "ReadOwnBuilds",
+        "Effect": "Allow",
+        // The responder names the failing phase of its own build.
+        "Action": "codebuild:BatchGetBuilds",
+        "Resource": {"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:codebuild:${{AWS::Region}}:${{AWS::AccountId}}:project/${{AWS::StackName}}-{}*",
+            super::ids::PROJECT_PREFIX
+        )}
+    }));
+    statements.push(json!({
         "Sid": "PushImages",
         "Effect": "Allow",
         "Action": PUSH_ACTIONS,

@@ -116,6 +116,12 @@ pub fn resource(
         p.insert("LogGroupName".into(), group.clone());
     }
     p.insert("ReplicaRegions".into(), json!(image.replica_regions));
+    if !image.replica_regions.is_empty() {
+        p.insert(
+            "ReplicaWaitMinutes".into(),
+            json!(REPLICA_WAIT_MINUTES.to_string()),
+        );
+    }
     p.insert(
         "TimeoutInMinutes".into(),
         json!(image.timeout_minutes.to_string()),
