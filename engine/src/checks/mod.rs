@@ -88,7 +88,7 @@ pub const CATALOG: &[CheckInfo] = &[
     ),
     error(
         ids::ID_COLLISION,
-        "a generated logical ID is already used in the template",
+        "a generated logical ID is already used in the template, or longer than 255 characters",
     ),
     error(
         ids::SOURCE_FORM,

@@ -91,11 +91,34 @@ pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, 
     out
 }
 
-/// Reports each generated ID that the user's template already uses.
+/// CloudFormation's longest logical ID.
+pub const MAX_LOGICAL_ID_LENGTH: usize = 255;
+
+/// Reports each generated ID that the user's template already uses, or that is longer
+/// than CloudFormation allows.
 pub fn collisions(
     resources: &Map<String, Value>,
     generated: &[(String, Option<String>)],
 ) -> Vec<Finding> {
+    let too_long = generated
+        .iter()
+        .filter(|(id, _)| id.len() > MAX_LOGICAL_ID_LENGTH)
+        .filter_map(|(id, cause)| cause.as_ref().map(|image| (id, image)))
+        .map(|(id, image)| {
+            Finding::error(
+                ids::ID_COLLISION,
+                Some(image),
+                TemplatePath::resource(image),
+                format!(
+                    "the generated logical ID `{id}` is {} characters long; CloudFormation allows {MAX_LOGICAL_ID_LENGTH}",
+                    id.len()
+                ),
+                format!(
+                    "shorten the image's logical ID to at most {} characters",
+                    MAX_LOGICAL_ID_LENGTH - (id.len() - image.len())
+                ),
+            )
+        });
     generated
         .iter()
         .filter(|(id, _)| resources.contains_key(id))
@@ -114,5 +137,45 @@ pub fn collisions(
                 "rename your resource (or the image) so the IDs differ",
             )
         })
+        .chain(too_long)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::ids;
+    use crate::{ExpandOptions, expand, template};
+
+    fn expand_with_id(id: &str) -> crate::Outcome {
+        let text = format!(
+            "Resources:\n  {id}:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {{S3Bucket: b, S3Key: k.zip}}\n"
+        );
+        let (value, _) = template::parse(text.as_bytes()).expect("test template parses");
+        expand(&value, &ExpandOptions::default())
+    }
+
+    #[test]
+    fn an_image_id_whose_repository_id_would_exceed_255_characters_is_refused() {
+        let id = "A".repeat(246);
+        let outcome = expand_with_id(&id);
+        assert!(outcome.template.is_none());
+        let finding = outcome
+            .findings
+            .iter()
+            .find(|f| f.id == ids::ID_COLLISION)
+            .expect("CIB015 finding");
+        assert_eq!(finding.path, format!("Resources.{id}"));
+        assert!(
+            finding.message.contains("256 characters"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.fix.contains("at most 245"), "{}", finding.fix);
+    }
+
+    #[test]
+    fn an_image_id_of_245_characters_still_expands() {
+        let outcome = expand_with_id(&"A".repeat(245));
+        assert!(outcome.template.is_some(), "{:?}", outcome.findings);
+    }
 }
