@@ -23,6 +23,17 @@ if ! "$CIB_PYTHON" -c 'import cfnlint, moto.server, flask, yaml' >/dev/null 2>&1
     cfn-lint 'moto[server]' PyYAML
 fi
 
+# cfn-lint releases after 1.42 map every `Custom::` type to the generic custom resource even
+# when a registry schema for it is given, so our schema would not be applied at all. The
+# un-expanded samples are linted against schemas/ with the last release that applies it.
+export CIB_REGISTRY_LINT_VENV="${CIB_REGISTRY_LINT_VENV:-$HOME/.cache/cib/venv-cfn-lint-1.42}"
+if [ ! -x "$CIB_REGISTRY_LINT_VENV/bin/cfn-lint" ]; then
+  echo "==> installing cfn-lint 1.42.0 into $CIB_REGISTRY_LINT_VENV"
+  python3 -m venv "$CIB_REGISTRY_LINT_VENV"
+  "$CIB_REGISTRY_LINT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'cfn-lint==1.42.0'
+fi
+
 # The Debian shellcheck package lints our scripts and the generated buildspecs.
 if ! command -v shellcheck >/dev/null 2>&1; then
   echo "==> installing shellcheck"

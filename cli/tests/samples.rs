@@ -7,7 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::{
-    CFN_LINT_ERROR_BIT, cfn_lint, describe, expand_sample, extension, file_name, repo_root, samples,
+    CFN_LINT_ERROR_BIT, cfn_lint, describe, expand_sample, extension, file_name, registry_cfn_lint,
+    repo_root, samples,
 };
 
 /// `tests/golden/<stem>.expanded.<ext>` for a sample.
@@ -109,46 +110,20 @@ fn first_difference(a: &str, b: &str) -> usize {
         + 1
 }
 
-/// cfn-lint maps every `Custom::` type to `AWS::CloudFormation::CustomResource`, whose
-/// schema requires `ServiceToken`, even when a registry schema for the type is given.
-/// The expansion adds the ServiceToken, so on an un-expanded template exactly that one
-/// finding, on a `Custom::ContainerImageBuild` resource, is expected; every other error fails.
-fn is_expected_service_token_error(finding: &serde_json::Value) -> bool {
-    let resource_is_ours = |file: &str, path: &[serde_json::Value]| -> bool {
-        let [_, resource, ..] = path else {
-            return false;
-        };
-        let (Some(file), Some(resource)) = (Some(file), resource.as_str()) else {
-            return false;
-        };
-        let Ok(bytes) = fs::read(file) else {
-            return false;
-        };
-        cib_engine::template::parse(&bytes).is_ok_and(|(template, _)| {
-            template["Resources"][resource]["Type"] == "Custom::ContainerImageBuild"
-        })
-    };
-    finding["Rule"]["Id"] == "E3003"
-        && finding["Message"] == "'ServiceToken' is a required property"
-        && finding["Location"]["Path"]
-            .as_array()
-            .is_some_and(|path| resource_is_ours(finding["Filename"].as_str().unwrap_or(""), path))
-}
-
-#[test]
-fn every_unexpanded_sample_passes_cfn_lint_with_the_registry_schema() {
+/// cfn-lint's error findings (`Level: Error`) for `files`, linted with the registry schema.
+fn registry_lint_errors(files: &[PathBuf]) -> Vec<String> {
     let schemas = repo_root().join("schemas");
     assert!(
         fs::read_dir(&schemas).is_ok_and(|mut d| d.next().is_some()),
         "no registry schema in {}",
         schemas.display()
     );
-    let output = cfn_lint()
+    let output = registry_cfn_lint()
         .current_dir(repo_root())
         .args(["--format", "json", "--registry-schemas"])
         .arg(&schemas)
         .arg("--")
-        .args(samples())
+        .args(files)
         .output()
         .expect("run cfn-lint");
     let findings: Vec<serde_json::Value> =
@@ -158,9 +133,9 @@ fn every_unexpanded_sample_passes_cfn_lint_with_the_registry_schema() {
                 describe(&output)
             )
         });
-    let errors: Vec<String> = findings
+    findings
         .iter()
-        .filter(|f| f["Level"] == "Error" && !is_expected_service_token_error(f))
+        .filter(|f| f["Level"] == "Error")
         .map(|f| {
             format!(
                 "{}:{}: {} {}",
@@ -170,11 +145,44 @@ fn every_unexpanded_sample_passes_cfn_lint_with_the_registry_schema() {
                 f["Message"].as_str().unwrap_or("?")
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_unexpanded_sample_passes_cfn_lint_with_the_registry_schema() {
+    let errors = registry_lint_errors(&samples());
     assert!(
         errors.is_empty(),
         "cfn-lint errors in un-expanded samples:\n{}",
         errors.join("\n")
+    );
+}
+
+#[test]
+fn registry_schema_is_applied_by_cfn_lint_to_our_resource() {
+    // A control: if cfn-lint ignored the schema, these mistakes would go unnoticed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.yaml");
+    fs::write(
+        &bad,
+        "Resources:\n  Img:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      \
+         Source: {S3Bucket: b, S3Key: k.zip}\n      Platfrom: linux/arm64\n      \
+         Compression: brotli\n",
+    )
+    .expect("write bad template");
+    let errors = registry_lint_errors(&[bad]);
+    let joined = errors.join("\n");
+    assert!(
+        joined.contains("Platfrom"),
+        "unknown property not reported:\n{joined}"
+    );
+    assert!(
+        joined.contains("brotli"),
+        "enum violation not reported:\n{joined}"
+    );
+    assert!(
+        !joined.contains("ServiceToken"),
+        "cfn-lint treated the type as a generic custom resource:\n{joined}"
     );
 }
 

@@ -100,5 +100,25 @@ pub fn cfn_lint() -> Command {
     Command::new(program)
 }
 
+/// The cfn-lint that applies registry schemas to `Custom::` types (1.42; later releases
+/// ignore them), from `$CIB_REGISTRY_LINT_VENV` (scripts/test.sh creates it).
+pub fn registry_cfn_lint() -> Command {
+    let venv = std::env::var_os("CIB_REGISTRY_LINT_VENV")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").expect("HOME is set");
+            Path::new(&home).join(".cache/cib/venv-cfn-lint-1.42")
+        });
+    let program = venv.join("bin/cfn-lint");
+    assert!(
+        program.is_file(),
+        "cfn-lint 1.42 not found at {}: run scripts/test.sh, which creates that venv \
+         (or set CIB_REGISTRY_LINT_VENV)",
+        program.display()
+    );
+    Command::new(program)
+}
+
 /// cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
 pub const CFN_LINT_ERROR_BIT: i32 = 2;
