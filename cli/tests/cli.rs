@@ -324,3 +324,19 @@ fn expand_keeps_the_order_of_top_level_keys_and_drops_only_our_transform() {
         ]
     );
 }
+
+#[test]
+fn readme_first_command_expands_a_sample_with_no_region_set() {
+    // `cargo run -q -p cib -- expand samples/minimal-lambda.yaml` on a fresh machine.
+    let output = run(&["expand", MINIMAL]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let expanded = parse(&output.stdout);
+    assert_eq!(
+        expanded["Resources"]["HelloImage"]["Type"],
+        "Custom::ContainerImageBuild"
+    );
+    assert!(
+        expanded.get("Transform").is_none(),
+        "our Transform entry is removed"
+    );
+}
