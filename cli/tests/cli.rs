@@ -340,3 +340,110 @@ fn readme_first_command_expands_a_sample_with_no_region_set() {
         "our Transform entry is removed"
     );
 }
+
+/// Expands `sample` for us-east-1 as JSON with extra arguments; panics unless it succeeds.
+fn expand_json(sample: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "expand",
+        sample,
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let output = run(&args);
+    assert!(output.status.success(), "{}", describe(&output));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn parameter_overrides_decide_a_platform_given_by_ref() {
+    // samples/ecs-fargate.yaml: `Platform: !Ref Platform`, Default linux/arm64.
+    let by_default = expand_json("samples/ecs-fargate.yaml", &[]);
+    assert!(by_default["Resources"]["ContainerImageBuildProjectArm64"].is_object());
+    let overridden = expand_json(
+        "samples/ecs-fargate.yaml",
+        &["--parameter-overrides", "Platform=linux/amd64"],
+    );
+    let resources = &overridden["Resources"];
+    assert!(resources["ContainerImageBuildProjectAmd64"].is_object());
+    assert!(resources["ContainerImageBuildProjectArm64"].is_null());
+    assert_eq!(
+        resources["WebImage"]["Properties"]["Platform"],
+        "linux/amd64"
+    );
+}
+
+#[test]
+fn provider_arn_becomes_the_service_token() {
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:my-provider";
+    let expanded = expand_json(MINIMAL, &["--provider-arn", arn]);
+    assert_eq!(
+        expanded["Resources"]["HelloImage"]["Properties"]["ServiceToken"],
+        arn
+    );
+}
+
+#[test]
+fn warnings_are_reported_but_never_fail() {
+    // Fifty images expand past the 51,200 bytes CloudFormation accepts inline: a warning.
+    let sample = "samples/fifty-images.yaml";
+    let expanded = run(&["expand", sample, "--region", "us-east-1"]);
+    assert_eq!(expanded.status.code(), Some(0), "{}", describe(&expanded));
+    assert!(!expanded.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&expanded.stderr).contains("warning["),
+        "{}",
+        describe(&expanded)
+    );
+    let checked = run(&["check", sample, "--region", "us-east-1", "--format", "json"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", describe(&checked));
+    let report: serde_json::Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    assert_eq!(report["errors"], 0);
+    assert!(
+        report["warnings"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    assert!(report["findings"][0]["id"].is_string(), "{report}");
+}
+
+#[test]
+fn an_error_finding_writes_nothing_and_exits_1() {
+    // Replicating into the stack's own region is an error (the sample is meant for us-east-1).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("out.yaml");
+    let target_arg = target.to_str().expect("utf-8 path");
+    let output = run(&[
+        "expand",
+        "samples/replication.yaml",
+        "--region",
+        "eu-west-1",
+        "-o",
+        target_arg,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error[CIB"));
+    assert!(!target.exists());
+    let checked = run(&[
+        "check",
+        "samples/replication.yaml",
+        "--region",
+        "eu-west-1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(checked.status.code(), Some(1), "{}", describe(&checked));
+    let report: serde_json::Value = serde_json::from_slice(&checked.stdout).expect("JSON");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"Resources.BatchImage.Properties.ReplicaRegions[0]"),
+        "{report}"
+    );
+}
