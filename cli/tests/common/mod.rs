@@ -77,47 +77,44 @@ pub fn describe(output: &Output) -> String {
     )
 }
 
-/// The project's Python venv: `$CIB_VENV`, else `~/.cache/cib/venv` (what scripts/test.sh makes).
-pub fn venv() -> PathBuf {
-    match std::env::var_os("CIB_VENV") {
+/// `$VAR` when set and non-empty, else `~/.cache/cib/<default>` (where scripts/test.sh puts it).
+fn dir_from_env(var: &str, default: &str) -> PathBuf {
+    match std::env::var_os(var) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => {
             let home = std::env::var_os("HOME").expect("HOME is set");
-            Path::new(&home).join(".cache/cib/venv")
+            Path::new(&home).join(".cache/cib").join(default)
         }
     }
 }
 
-/// The venv's cfn-lint. A missing cfn-lint fails the test (never skips it).
-pub fn cfn_lint() -> Command {
-    let program = venv().join("bin/cfn-lint");
+/// The `cfn-lint` of `venv` (named by `$var`). A missing cfn-lint fails the test, never skips it.
+fn cfn_lint_in(venv: &Path, var: &str) -> Command {
+    let program = venv.join("bin/cfn-lint");
     assert!(
         program.is_file(),
-        "cfn-lint not found at {}: run scripts/test.sh, which creates the venv \
-         (or set CIB_VENV to a venv that has cfn-lint)",
+        "cfn-lint not found at {}: run scripts/test.sh, which creates that venv \
+         (or set {var} to a venv that has it)",
         program.display()
     );
     Command::new(program)
 }
 
+/// The project's Python venv: `$CIB_VENV`, else `~/.cache/cib/venv`.
+pub fn venv() -> PathBuf {
+    dir_from_env("CIB_VENV", "venv")
+}
+
+/// The venv's cfn-lint (the current release), for expanded templates.
+pub fn cfn_lint() -> Command {
+    cfn_lint_in(&venv(), "CIB_VENV")
+}
+
 /// The cfn-lint that applies registry schemas to `Custom::` types (1.42; later releases
-/// ignore them), from `$CIB_REGISTRY_LINT_VENV` (scripts/test.sh creates it).
+/// ignore them), from `$CIB_REGISTRY_LINT_VENV`, else `~/.cache/cib/venv-cfn-lint-1.42`.
 pub fn registry_cfn_lint() -> Command {
-    let venv = std::env::var_os("CIB_REGISTRY_LINT_VENV")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").expect("HOME is set");
-            Path::new(&home).join(".cache/cib/venv-cfn-lint-1.42")
-        });
-    let program = venv.join("bin/cfn-lint");
-    assert!(
-        program.is_file(),
-        "cfn-lint 1.42 not found at {}: run scripts/test.sh, which creates that venv \
-         (or set CIB_REGISTRY_LINT_VENV)",
-        program.display()
-    );
-    Command::new(program)
+    let venv = dir_from_env("CIB_REGISTRY_LINT_VENV", "venv-cfn-lint-1.42");
+    cfn_lint_in(&venv, "CIB_REGISTRY_LINT_VENV")
 }
 
 /// cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
