@@ -75,7 +75,11 @@ impl std::fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{level}[{}] {}: {}", self.id, self.path, self.message)?;
+        if self.path.is_empty() {
+            write!(f, "{level}[{}]: {}", self.id, self.message)?;
+        } else {
+            write!(f, "{level}[{}] {}: {}", self.id, self.path, self.message)?;
+        }
         if !self.fix.is_empty() {
             write!(f, "\n  fix: {}", self.fix)?;
         }
