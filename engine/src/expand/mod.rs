@@ -128,9 +128,7 @@ pub fn expand_template(
     let mut expanded = Map::new();
     for (id, resource) in resources {
         let Some(image) = images.iter().find(|i| &i.logical_id == id) else {
-            let mut resource = resource.clone();
-            refs::rewrite(&mut resource, &image_ids);
-            expanded.insert(id.clone(), resource);
+            expanded.insert(id.clone(), resource.clone());
             continue;
         };
         let project_id = projects
@@ -167,8 +165,10 @@ pub fn expand_template(
         expanded.insert(ids::REPLICATION.to_owned(), Value::Object(resource));
     }
     out.insert("Resources".into(), Value::Object(expanded));
+    // Every section that may refer to a resource, the images' own properties included
+    // (an image built on another image gets its URI, not the trigger's physical ID).
     for (key, value) in out.iter_mut() {
-        if key != "Resources" && key != "Parameters" && key != "Mappings" {
+        if key != "Parameters" && key != "Mappings" {
             refs::rewrite(value, &image_ids);
         }
     }
@@ -176,4 +176,25 @@ pub fn expand_template(
         template: Value::Object(out),
         images,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::{ExpandOptions, expand, template};
+
+    #[test]
+    fn an_image_built_on_another_image_gets_its_uri_not_the_trigger_id() {
+        let text = "Resources:\n  Base:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: base.zip}\n  App:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: app.zip}\n      BuildArgs:\n        BASE_IMAGE: !Ref Base\n        BASE_TAG: !Sub '${Base}'\n";
+        let (value, _) = template::parse(text.as_bytes()).expect("parses");
+        let outcome = expand(&value, &ExpandOptions::default());
+        let expanded = outcome.template.expect("expands");
+        let args = &expanded["Resources"]["App"]["Properties"]["BuildArgs"];
+        assert_eq!(
+            args["BASE_IMAGE"],
+            json!({"Fn::GetAtt": ["Base", "ImageUri"]})
+        );
+        assert_eq!(args["BASE_TAG"], json!({"Fn::Sub": "${Base.ImageUri}"}));
+    }
 }
