@@ -1,0 +1,235 @@
+//! What one template expands to: resources per image and per template, carried-over
+//! attributes, shared projects, conditional images and the Transform entry.
+
+use cib_engine::{ExpandOptions, expand, template};
+use serde_json::{Value, json};
+
+fn expand_yaml(text: &str) -> Value {
+    let (value, _) = template::parse(text.as_bytes()).expect("test template parses");
+    let options = ExpandOptions {
+        region: Some("us-east-1".into()),
+        ..ExpandOptions::default()
+    };
+    let outcome = expand(&value, &options);
+    match outcome.template {
+        Some(t) => t,
+        None => panic!("expansion failed: {:?}", outcome.findings),
+    }
+}
+
+fn ids(template: &Value) -> Vec<String> {
+    template["Resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+const CONDITIONAL: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: [AWS::Serverless-2016-10-31, ContainerImageBuild]
+Parameters:
+  WithWorker: {Type: String, Default: "true"}
+Conditions:
+  Worker: !Equals [!Ref WithWorker, "true"]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Api:
+    Type: Custom::ContainerImageBuild
+    DependsOn: Queue
+    DeletionPolicy: Delete
+    UpdateReplacePolicy: Delete
+    Metadata: {Owner: team-a}
+    Properties:
+      Source: {S3Bucket: b, S3Key: api.zip}
+      ReplicaRegions: [us-west-2]
+  Worker:
+    Type: Custom::ContainerImageBuild
+    Condition: Worker
+    Properties:
+      Source: {S3Bucket: b, S3Key: worker.zip}
+      ReplicaRegions: [us-west-2]
+"#;
+
+#[test]
+fn each_image_adds_two_resources_and_the_template_three() {
+    let t = expand_yaml(CONDITIONAL);
+    assert_eq!(
+        ids(&t),
+        [
+            "Queue",
+            "Api",
+            "ApiRepository",
+            "Worker",
+            "WorkerRepository",
+            "ContainerImageBuildRole",
+            "ContainerImageBuildProjectAmd64",
+            "ContainerImageBuildReplication"
+        ]
+    );
+}
+
+#[test]
+fn resource_attributes_carry_over_to_what_the_image_expands_to() {
+    let t = expand_yaml(CONDITIONAL);
+    let r = &t["Resources"];
+    assert_eq!(
+        r["Api"]["DependsOn"],
+        json!(["Queue", "ContainerImageBuildReplication"])
+    );
+    assert_eq!(r["Api"]["DeletionPolicy"], "Delete");
+    assert_eq!(r["Api"]["UpdateReplacePolicy"], "Delete");
+    assert_eq!(r["Api"]["Metadata"], json!({"Owner": "team-a"}));
+    assert_eq!(r["ApiRepository"]["DeletionPolicy"], "Delete");
+    assert_eq!(r["ApiRepository"]["UpdateReplacePolicy"], "Delete");
+    assert_eq!(r["ApiRepository"]["DependsOn"], "Queue");
+    assert_eq!(r["Worker"]["Condition"], "Worker");
+    assert_eq!(r["WorkerRepository"]["Condition"], "Worker");
+    // Without a policy of the user's, repositories are retained.
+    assert_eq!(r["WorkerRepository"]["DeletionPolicy"], "Retain");
+    assert_eq!(r["WorkerRepository"]["UpdateReplacePolicy"], "Retain");
+}
+
+#[test]
+fn template_wide_resources_mention_a_conditional_image_only_when_it_exists() {
+    let t = expand_yaml(CONDITIONAL);
+    let r = &t["Resources"];
+    let filters =
+        &r["ContainerImageBuildReplication"]["Properties"]["Rules"][0]["RepositoryFilters"];
+    assert_eq!(
+        filters[1],
+        json!({"Fn::If": ["Worker", {"Filter": {"Ref": "WorkerRepository"}, "FilterType": "PREFIX_MATCH"}, {"Ref": "AWS::NoValue"}]})
+    );
+    let statements =
+        r["ContainerImageBuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements");
+    let push = statements
+        .iter()
+        .find(|s| s["Sid"] == "PushImages")
+        .expect("push statement");
+    assert_eq!(
+        push["Resource"][1],
+        json!({"Fn::If": ["Worker", {"Fn::GetAtt": ["WorkerRepository", "Arn"]}, {"Ref": "AWS::NoValue"}]})
+    );
+}
+
+#[test]
+fn only_our_transform_is_removed_and_others_keep_their_order() {
+    let t = expand_yaml(CONDITIONAL);
+    assert_eq!(t["Transform"], json!(["AWS::Serverless-2016-10-31"]));
+    let keys: Vec<&String> = t.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "AWSTemplateFormatVersion",
+            "Transform",
+            "Parameters",
+            "Conditions",
+            "Resources"
+        ]
+    );
+    let single = expand_yaml(
+        "Transform: ContainerImageBuild\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    );
+    assert!(single.get("Transform").is_none());
+}
+
+#[test]
+fn images_share_a_project_per_build_environment() {
+    let t = expand_yaml(
+        r#"
+Resources:
+  A:
+    Type: Custom::ContainerImageBuild
+    Properties: {Source: {Dockerfile: "FROM scratch"}, Platform: linux/arm64}
+  B:
+    Type: Custom::ContainerImageBuild
+    Properties: {Source: {Dockerfile: "FROM scratch"}, Platform: linux/arm64}
+  C:
+    Type: Custom::ContainerImageBuild
+    Properties: {Source: {Dockerfile: "FROM scratch"}, Platform: linux/arm64, ComputeType: BUILD_GENERAL1_SMALL}
+  D:
+    Type: Custom::ContainerImageBuild
+    Properties: {Source: {Dockerfile: "FROM scratch"}}
+"#,
+    );
+    let r = &t["Resources"];
+    let project = |id: &str| {
+        r[id]["Properties"]["ProjectName"]["Ref"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(project("A"), project("B"));
+    assert_ne!(project("A"), project("C"));
+    let (a, c, d) = (
+        project("A").expect("A"),
+        project("C").expect("C"),
+        project("D").expect("D"),
+    );
+    assert!(
+        a.starts_with("ContainerImageBuildProjectArm64")
+            && a.len() > "ContainerImageBuildProjectArm64".len()
+    );
+    assert!(c.starts_with("ContainerImageBuildProjectArm64"));
+    assert_eq!(d, "ContainerImageBuildProjectAmd64");
+    assert_eq!(r[&a]["Properties"]["Environment"]["Type"], "ARM_CONTAINER");
+    assert_eq!(
+        r[&a]["Properties"]["Environment"]["ComputeType"],
+        "BUILD_GENERAL1_LARGE"
+    );
+    assert_eq!(
+        r[&c]["Properties"]["Environment"]["ComputeType"],
+        "BUILD_GENERAL1_SMALL"
+    );
+    assert_eq!(
+        r[&d]["Properties"]["Environment"]["Type"],
+        "LINUX_CONTAINER"
+    );
+    assert_eq!(r[&d]["Properties"]["Environment"]["PrivilegedMode"], true);
+}
+
+#[test]
+fn service_timeout_covers_the_build_and_the_replica_wait() {
+    let t = expand_yaml(CONDITIONAL);
+    // 40-minute build + 15 minutes of replica wait + 5 minutes to start.
+    assert_eq!(
+        t["Resources"]["Api"]["Properties"]["ServiceTimeout"],
+        "3600"
+    );
+    let t = expand_yaml(
+        "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, TimeoutInMinutes: 20}\n",
+    );
+    assert_eq!(t["Resources"]["A"]["Properties"]["ServiceTimeout"], "1500");
+}
+
+#[test]
+fn an_existing_repository_gets_no_repository_resource() {
+    let t = expand_yaml(
+        "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, Repository: {ExistingRepositoryName: shared/app}}\n",
+    );
+    let r = &t["Resources"];
+    assert!(r.get("ARepository").is_none());
+    assert_eq!(r["A"]["Properties"]["RepositoryName"], "shared/app");
+    assert_eq!(
+        r["A"]["Properties"]["RepositoryUri"],
+        json!({"Fn::Sub": ["${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/${Name}", {"Name": "shared/app"}]})
+    );
+}
+
+#[test]
+fn the_lifecycle_policy_never_expires_a_tagged_image() {
+    let t = expand_yaml(CONDITIONAL);
+    let text =
+        t["Resources"]["ApiRepository"]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]
+            .as_str()
+            .expect("policy text");
+    let policy: Value = serde_json::from_str(text).expect("policy is JSON");
+    let rules = policy["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["selection"]["tagStatus"], "untagged");
+    assert_eq!(rules[0]["selection"]["countType"], "sinceImagePushed");
+    assert_eq!(rules[0]["action"]["type"], "expire");
+}
