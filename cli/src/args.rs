@@ -22,6 +22,15 @@ pub enum Command {
     /// Run every synth-time check on a template and print all findings.
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Zip local build contexts (Source: {Directory}), upload them to S3, rewrite the template.
+    #[command(after_help = crate::package::command::EXAMPLES)]
+    Package(crate::package::command::PackageArgs),
+    /// Deploy or update the support stack (macro, provider, roles) in an account and region.
+    #[command(after_help = crate::deploy::bootstrap::EXAMPLES)]
+    Bootstrap(crate::deploy::bootstrap::BootstrapArgs),
+    /// Package, expand, check against the live registry, and deploy a stack with a change set.
+    #[command(after_help = crate::deploy::command::EXAMPLES)]
+    Deploy(crate::deploy::command::DeployArgs),
 }
 
 const EXPAND_EXAMPLES: &str = "\
@@ -37,6 +46,7 @@ const CHECK_EXAMPLES: &str = "\
 Examples:
   cib check samples/replication.yaml --region us-east-1
   cib check template.yaml --format json
+  cib check template.yaml --live --stack-name images --region eu-west-1
 
 Exits 1 when any finding is an error, 0 otherwise (warnings never fail).";
 
@@ -92,6 +102,14 @@ pub struct CheckArgs {
     /// How findings are printed.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Also count the live ECR registry's replication rules toward ECR's limits (AWS credentials needed).
+    #[arg(long)]
+    pub live: bool,
+
+    /// With --live: the stack this template deploys to (its own rules do not count twice).
+    #[arg(long, value_name = "NAME", requires = "live")]
+    pub stack_name: Option<String>,
 }
 
 /// The format of an expanded template.

@@ -60,6 +60,16 @@ pub fn expand(args: &ExpandArgs) -> ExitCode {
 pub fn check(args: &CheckArgs) -> ExitCode {
     let name = display_name(&args.input.template);
     let findings = match read(&args.input) {
+        Ok(Input::Parsed(value, _)) if args.live => {
+            match crate::live::check_findings(
+                &value,
+                &options_for(&args.input),
+                args.stack_name.as_deref(),
+            ) {
+                Ok(findings) => findings,
+                Err(message) => return fail_message(&message),
+            }
+        }
         Ok(Input::Parsed(value, _)) => {
             cib_engine::expand(&value, &options_for(&args.input)).findings
         }

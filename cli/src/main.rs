@@ -1,13 +1,18 @@
 //! `cib`: the ContainerImageBuild command-line tool, a thin layer over `cib-engine`.
 //!
 //! - `cib expand TEMPLATE` writes the expanded template (standard output or `-o FILE`).
-//! - `cib check TEMPLATE` prints every finding.
+//! - `cib check TEMPLATE` prints every finding (`--live`: also against the ECR registry).
+//! - `cib package`, `cib bootstrap`, `cib deploy`: deploy with the AWS SDK.
 //!
 //! Exit codes: 0 success, 1 an error finding or an I/O error, 2 a usage error.
 
 mod args;
+mod aws;
 mod commands;
+mod deploy;
 mod io;
+mod live;
+mod package;
 mod report;
 
 use std::process::ExitCode;
@@ -21,5 +26,8 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Expand(args) => commands::expand(args),
         Command::Check(args) => commands::check(args),
+        Command::Package(args) => package::command::run(args),
+        Command::Bootstrap(args) => deploy::bootstrap::run(args),
+        Command::Deploy(args) => deploy::command::run(args),
     }
 }

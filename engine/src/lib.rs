@@ -38,6 +38,24 @@ impl Outcome {
     }
 }
 
+/// Like [`expand`], and also counts the registry's live replication configuration (minus
+/// what this stack already owns) toward ECR's rule and destination limits (CIB020, CIB021).
+pub fn expand_with_registry(
+    template: &Value,
+    options: &ExpandOptions,
+    registry: &checks::replication_registry::Registry,
+) -> Outcome {
+    let mut outcome = expand(template, options);
+    if let Ok(expanded) = expand::expand_template(template, options) {
+        let live = checks::replication_registry::check(&expanded.images, registry);
+        if !live.is_empty() {
+            outcome.findings.extend(live);
+            outcome.template = None;
+        }
+    }
+    outcome
+}
+
 /// Expands every `Custom::ContainerImageBuild` resource of `template` (long form)
 /// and runs the synth-time checks on the result.
 pub fn expand(template: &Value, options: &ExpandOptions) -> Outcome {

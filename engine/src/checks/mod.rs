@@ -7,6 +7,7 @@ pub mod lambda;
 pub mod logs;
 pub mod regions;
 pub mod replication_limits;
+pub mod replication_registry;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;

@@ -1,0 +1,172 @@
+//! S3: does a key exist, and upload bytes (multipart with progress when large).
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+use super::describe;
+
+/// Objects at least this large go up in parts, with progress.
+pub const MULTIPART_THRESHOLD: usize = 16 * 1024 * 1024;
+/// Size of one part of a multipart upload.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// True when `bucket` has `key` (HeadObject); a missing key is `false`, anything else an error.
+pub async fn exists(client: &Client, bucket: &str, key: &str) -> Result<bool, String> {
+    match client.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(true),
+        Err(err) => {
+            if err
+                .as_service_error()
+                .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found)
+            {
+                Ok(false)
+            } else {
+                Err(format!(
+                    "cannot look up s3://{bucket}/{key}: {}",
+                    describe(&err)
+                ))
+            }
+        }
+    }
+}
+
+/// True when the bucket exists and the caller can reach it.
+pub async fn bucket_exists(client: &Client, bucket: &str) -> Result<bool, String> {
+    match client.head_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(true),
+        Err(err) => {
+            let missing = err
+                .as_service_error()
+                .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found)
+                || err
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 404);
+            if missing {
+                Ok(false)
+            } else {
+                Err(format!(
+                    "cannot look up bucket {bucket}: {}",
+                    describe(&err)
+                ))
+            }
+        }
+    }
+}
+
+/// Creates a bucket in `region` (no location constraint in us-east-1, as S3 requires).
+pub async fn create_bucket(client: &Client, bucket: &str, region: &str) -> Result<(), String> {
+    let mut request = client.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        let constraint = aws_sdk_s3::types::BucketLocationConstraint::from(region);
+        request = request.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(constraint)
+                .build(),
+        );
+    }
+    request
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot create bucket {bucket}: {}", describe(&e)))
+}
+
+/// Uploads `bytes` to `bucket`/`key`; large objects go up in parts and `progress` is told
+/// the bytes sent so far and the total after each part.
+pub async fn upload(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(), String> {
+    let fail = |e: String| format!("cannot upload s3://{bucket}/{key}: {e}");
+    if bytes.len() < MULTIPART_THRESHOLD {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(bytes.to_vec()))
+            .send()
+            .await
+            .map_err(|e| fail(describe(&e)))?;
+        progress(bytes.len(), bytes.len());
+        return Ok(());
+    }
+    let started = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| fail(describe(&e)))?;
+    let upload_id = started
+        .upload_id()
+        .ok_or_else(|| fail("no upload id".into()))?
+        .to_owned();
+    let mut parts = Vec::new();
+    let mut sent = 0;
+    for (index, chunk) in bytes.chunks(PART_SIZE).enumerate() {
+        let number = i32::try_from(index + 1).map_err(|_| fail("too many parts".into()))?;
+        let result = client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(chunk.to_vec()))
+            .send()
+            .await;
+        let part = match result {
+            Ok(part) => part,
+            Err(e) => {
+                let _ = client
+                    .abort_multipart_upload()
+                    .bucket(bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .send()
+                    .await;
+                return Err(fail(describe(&e)));
+            }
+        };
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(part.e_tag().map(str::to_owned))
+                .build(),
+        );
+        sent += chunk.len();
+        progress(sent, bytes.len());
+    }
+    client
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| fail(describe(&e)))?;
+    Ok(())
+}
+
+/// Uploads `bytes` under `key` unless the key is already there; true when it uploaded.
+pub async fn upload_if_absent(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    bytes: &[u8],
+    progress: impl FnMut(usize, usize),
+) -> Result<bool, String> {
+    if exists(client, bucket, key).await? {
+        return Ok(false);
+    }
+    upload(client, bucket, key, bytes, progress).await?;
+    Ok(true)
+}

@@ -1,0 +1,487 @@
+//! `cib package`, `cib bootstrap`, `cib deploy` and `cib check --live` against moto's server
+//! on 127.0.0.1 (credentials, region and endpoint come from the environment, as for any AWS
+//! tool). moto missing is a failure, never a skip.
+//!
+//! moto limits worth knowing: it creates no per-resource stack events and never fails a
+//! resource through events, so the failure display is covered by `deploy::progress`'s unit
+//! tests; stacks it creates from change sets have no outputs, so `cib deploy` here finds the
+//! provider through the support stack's fixed function name and the bucket through its
+//! `ArtifactBucket` parameter (both are also how a real support stack answers).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cib_testkit::MotoServer;
+
+const REGION: &str = "us-east-1";
+
+/// `cib` pointed at `moto` through the standard AWS environment variables only.
+fn cib(moto: &MotoServer) -> Command {
+    let mut command = common::cib();
+    command
+        .envs(moto.sdk_env(REGION))
+        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cib-test-credentials",
+        )
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    match command.output() {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run cib: {e}"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "cib failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn write(path: &Path, content: &str) {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap_or_else(|e| panic!("mkdir {}: {e}", parent.display()));
+    }
+    fs::write(path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+fn sdk(moto: &MotoServer) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let config = runtime.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(moto.endpoint())
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load(),
+    );
+    (runtime, config)
+}
+
+fn create_bucket(moto: &MotoServer, bucket: &str) {
+    let (runtime, config) = sdk(moto);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    runtime
+        .block_on(s3.create_bucket().bucket(bucket).send())
+        .unwrap_or_else(|e| panic!("create bucket: {e:?}"));
+}
+
+fn list_keys(moto: &MotoServer, bucket: &str) -> Vec<String> {
+    let (runtime, config) = sdk(moto);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let listed = runtime
+        .block_on(s3.list_objects_v2().bucket(bucket).send())
+        .unwrap_or_else(|e| panic!("list: {e:?}"));
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+/// A template with one image built from `./api`, and a queue.
+const APP_TEMPLATE: &str = "\
+Resources:
+  ApiImage:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source: {Directory: ./api}
+  Queue:
+    Type: AWS::SQS::Queue
+";
+
+/// Writes the app: the template, and its context with a `.dockerignore`, in `order`.
+fn write_app(root: &Path, reverse: bool) {
+    let mut files = vec![
+        ("template.yaml", APP_TEMPLATE),
+        (
+            "api/Dockerfile",
+            "FROM public.ecr.aws/docker/library/alpine:3\nCOPY . /app\n",
+        ),
+        (
+            "api/.dockerignore",
+            "*.log\n**/secret*\n!keep/secret-ok.txt\n/build\n",
+        ),
+        ("api/src/main.sh", "echo hello\n"),
+        ("api/debug.log", "excluded at the root\n"),
+        (
+            "api/src/nested.log",
+            "kept: *.log is anchored at the root\n",
+        ),
+        ("api/src/secret.txt", "excluded by **/secret*\n"),
+        ("api/keep/secret-ok.txt", "re-included by the exception\n"),
+        ("api/build/out.o", "excluded by /build\n"),
+    ];
+    if reverse {
+        files.reverse();
+    }
+    for (path, content) in files {
+        write(&root.join(path), content);
+    }
+}
+
+fn package(moto: &MotoServer, root: &Path, bucket: &str) -> (Output, String) {
+    let out = root.join("packaged.yaml");
+    let output = run(cib(moto)
+        .arg("package")
+        .arg(root.join("template.yaml"))
+        .args(["--s3-bucket", bucket, "--s3-prefix", "ctx", "-o"])
+        .arg(&out));
+    ok(&output);
+    let packaged = fs::read_to_string(&out).unwrap_or_default();
+    (output, packaged)
+}
+
+#[test]
+fn package_uploads_once_then_skips_and_keys_are_stable_across_checkouts() {
+    let moto = MotoServer::start();
+    create_bucket(&moto, "contexts");
+    let first = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write_app(first.path(), false);
+
+    let (output, packaged) = package(&moto, first.path(), "contexts");
+    assert!(
+        text(&output.stderr).contains(" uploaded s3://contexts/ctx/"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(packaged.contains("S3Bucket: contexts"), "{packaged}");
+    assert!(!packaged.contains("Directory"), "{packaged}");
+    let keys = list_keys(&moto, "contexts");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+
+    let (again, repackaged) = package(&moto, first.path(), "contexts");
+    assert!(
+        text(&again.stderr).contains("unchanged, already in"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(packaged, repackaged);
+
+    // Another checkout: created in the opposite order, a minute later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write_app(second.path(), true);
+    let (_, elsewhere) = package(&moto, second.path(), "contexts");
+    assert_eq!(packaged, elsewhere, "same content, same key");
+    assert_eq!(list_keys(&moto, "contexts"), keys);
+
+    // What the zip holds: relative paths, .dockerignore applied as Docker does.
+    let (runtime, config) = sdk(&moto);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let key = keys.first().cloned().unwrap_or_default();
+    let bytes = runtime
+        .block_on(async {
+            let object = s3.get_object().bucket("contexts").key(&key).send().await?;
+            Ok::<_, Box<dyn std::error::Error>>(object.body.collect().await?.into_bytes())
+        })
+        .unwrap_or_else(|e| panic!("get: {e}"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec()))
+        .unwrap_or_else(|e| panic!("zip: {e}"));
+    let mut names = Vec::new();
+    for index in 0..zip.len() {
+        let file = zip.by_index(index).unwrap_or_else(|e| panic!("{e}"));
+        names.push(file.name().map(|n| n.to_string()).unwrap_or_default());
+    }
+    assert_eq!(
+        names,
+        vec![
+            ".dockerignore",
+            "Dockerfile",
+            "keep/secret-ok.txt",
+            "src/main.sh",
+            "src/nested.log"
+        ]
+    );
+}
+
+#[test]
+fn the_dockerfile_is_kept_even_when_dockerignore_excludes_it() {
+    let moto = MotoServer::start();
+    create_bucket(&moto, "contexts");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(&dir.path().join("template.yaml"), APP_TEMPLATE);
+    write(&dir.path().join("api/Dockerfile"), "FROM scratch\n");
+    write(&dir.path().join("api/.dockerignore"), "*\n");
+    let (output, _) = package(&moto, dir.path(), "contexts");
+    assert!(
+        text(&output.stderr).contains("(1 files"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+fn fake_artifacts(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("lambda");
+    for name in ["bootstrap", "cib-provider"] {
+        write(
+            &dir.join(name).join("bootstrap.zip"),
+            &format!("not really a zip: {name}"),
+        );
+    }
+    dir
+}
+
+fn bootstrap(moto: &MotoServer, artifacts: &Path) -> Output {
+    run(cib(moto)
+        .args(["bootstrap", "--poll-seconds", "1", "--artifacts"])
+        .arg(artifacts))
+}
+
+#[test]
+fn bootstrap_creates_the_support_stack_then_changes_nothing() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let artifacts = fake_artifacts(dir.path());
+
+    let first = bootstrap(&moto, &artifacts);
+    ok(&first);
+    let stdout = text(&first.stdout);
+    assert!(stdout.contains("+ ProviderFunction"), "{stdout}");
+    assert!(
+        text(&first.stderr).contains("is CREATE_COMPLETE"),
+        "{}",
+        text(&first.stderr)
+    );
+    let keys = list_keys(&moto, "cib-artifacts-123456789012-us-east-1");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+
+    let second = bootstrap(&moto, &artifacts);
+    ok(&second);
+    assert!(
+        text(&second.stdout).contains("no changes"),
+        "{}",
+        text(&second.stdout)
+    );
+    assert!(!text(&second.stdout).contains("Changes to stack"));
+}
+
+#[test]
+fn deploy_without_the_support_stack_says_to_bootstrap() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &dir.path().join("t.yaml"),
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+    );
+    let output = run(cib(&moto)
+        .arg("deploy")
+        .arg(dir.path().join("t.yaml"))
+        .args(["--stack-name", "demo"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("run `cib bootstrap"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn deploy_packages_expands_and_follows_the_stack_to_completion() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    ok(&bootstrap(&moto, &fake_artifacts(dir.path())));
+
+    // The image template: change set with the expanded template, not executed.
+    write_app(dir.path(), false);
+    let preview = run(cib(&moto)
+        .arg("deploy")
+        .arg(dir.path().join("template.yaml"))
+        .args(["--stack-name", "app", "--no-execute", "--poll-seconds", "1"]));
+    ok(&preview);
+    let stdout = text(&preview.stdout);
+    for expected in [
+        "+ ApiImage ",
+        "+ ApiImageRepository",
+        "+ ContainerImageBuildProjectAmd64",
+        "+ ContainerImageBuildRole",
+        "created and not executed",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected} missing from:\n{stdout}"
+        );
+    }
+    let keys = list_keys(&moto, "cib-artifacts-123456789012-us-east-1");
+    assert_eq!(keys.len(), 3, "two Lambda zips and the context: {keys:?}");
+
+    // A template moto can create: executed and followed until it settles.
+    write(
+        &dir.path().join("plain.yaml"),
+        "Parameters:\n  Name: {Type: String, Default: q}\nResources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Bucket:\n    Type: AWS::S3::Bucket\n",
+    );
+    let deploy = || {
+        run(cib(&moto)
+            .arg("deploy")
+            .arg(dir.path().join("plain.yaml"))
+            .args(["--stack-name", "plain", "--poll-seconds", "1"]))
+    };
+    let first = deploy();
+    ok(&first);
+    assert!(
+        text(&first.stdout).contains("stack plain deployed"),
+        "{}",
+        text(&first.stdout)
+    );
+    let stderr = text(&first.stderr);
+    assert!(
+        stderr.contains("stack plain is CREATE_COMPLETE"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("resources done"), "{stderr}");
+    let second = deploy();
+    ok(&second);
+    assert!(
+        text(&second.stdout).contains("no changes"),
+        "{}",
+        text(&second.stdout)
+    );
+}
+
+#[test]
+fn deploy_refuses_a_template_with_errors_before_creating_anything() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    ok(&bootstrap(&moto, &fake_artifacts(dir.path())));
+    write(
+        &dir.path().join("bad.yaml"),
+        "Resources:\n  Img:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: k.zip}\n      Platform: linux/s390x\n",
+    );
+    let output = run(cib(&moto)
+        .arg("deploy")
+        .arg(dir.path().join("bad.yaml"))
+        .args(["--stack-name", "bad"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("nothing was deployed"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// Writes one replication rule of someone else's, to the first `count` of 24 regions
+/// (moto accepts one rule per configuration; the rule limit is covered by the engine's tests).
+fn foreign_rule(moto: &MotoServer, count: usize) {
+    use aws_sdk_ecr::types::{
+        ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
+        RepositoryFilterType,
+    };
+    let regions = [
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-2",
+        "eu-west-3",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "sa-east-1",
+    ];
+    let (runtime, config) = sdk(moto);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let mut rule = ReplicationRule::builder().repository_filters(
+        RepositoryFilter::builder()
+            .filter("someone-else")
+            .filter_type(RepositoryFilterType::PrefixMatch)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    for region in regions.iter().take(count) {
+        rule = rule.destinations(
+            ReplicationDestination::builder()
+                .region(*region)
+                .registry_id("123456789012")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    let configuration = ReplicationConfiguration::builder()
+        .rules(rule.build().unwrap_or_else(|e| panic!("{e}")))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    runtime
+        .block_on(
+            ecr.put_replication_configuration()
+                .replication_configuration(configuration)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put replication: {e:?}"));
+}
+
+#[test]
+fn live_check_counts_the_registrys_foreign_destinations() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let template = dir.path().join("replicas.yaml");
+    write(
+        &template,
+        "Resources:\n  Img:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: k.zip}\n      ReplicaRegions: [us-west-2, eu-west-1]\n",
+    );
+    let check = || run(cib(&moto).arg("check").arg(&template).arg("--live"));
+
+    foreign_rule(&moto, 23);
+    let fits = check();
+    assert_eq!(fits.status.code(), Some(0), "{}", text(&fits.stdout));
+
+    foreign_rule(&moto, 24);
+    let full = check();
+    assert_eq!(full.status.code(), Some(1), "{}", text(&full.stdout));
+    let stdout = text(&full.stdout);
+    assert!(
+        stdout.contains("CIB021") && stdout.contains("24 destination(s)"),
+        "{stdout}"
+    );
+
+    let offline = run(cib(&moto).arg("check").arg(&template));
+    assert_eq!(
+        offline.status.code(),
+        Some(0),
+        "without --live the registry is not read"
+    );
+}
