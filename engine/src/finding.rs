@@ -28,6 +28,9 @@ pub struct Finding {
     pub message: String,
     /// One line saying how to fix it.
     pub fix: String,
+    /// The policy rule that failed, for findings of a cfn-guard rule (the `cib-policy` crate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Finding {
@@ -46,6 +49,7 @@ impl Finding {
             path: path.into(),
             message: message.into(),
             fix: fix.into(),
+            rule: None,
         }
     }
 
@@ -75,10 +79,14 @@ impl std::fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let label = match &self.rule {
+            Some(rule) => format!("{} {rule}", self.id),
+            None => self.id.to_owned(),
+        };
         if self.path.is_empty() {
-            write!(f, "{level}[{}]: {}", self.id, self.message)?;
+            write!(f, "{level}[{label}]: {}", self.message)?;
         } else {
-            write!(f, "{level}[{}] {}: {}", self.id, self.path, self.message)?;
+            write!(f, "{level}[{label}] {}: {}", self.path, self.message)?;
         }
         if !self.fix.is_empty() {
             write!(f, "\n  fix: {}", self.fix)?;
