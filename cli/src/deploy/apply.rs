@@ -64,11 +64,11 @@ pub async fn existing_stack(clients: &Clients, name: &str) -> Result<Option<Stac
 /// settles. A failure names the first failing resource and its reason.
 pub async fn apply(clients: &Clients, plan: &Plan<'_>) -> Result<Applied, String> {
     let existing = existing_stack(clients, plan.stack_name).await?;
-    let seconds = SystemTime::now()
+    let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_millis())
         .unwrap_or_default();
-    let change_set = format!("cib-{seconds}");
+    let change_set = format!("cib-{millis}-{}", std::process::id());
     let request = ChangeSetRequest {
         stack_name: plan.stack_name,
         change_set_name: &change_set,
