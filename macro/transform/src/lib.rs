@@ -3,6 +3,7 @@
 //! `lambda_runtime`; everything here is a plain function over JSON.
 
 use cib_engine::{Caller, ExpandOptions, Finding};
+use cib_policy::RuleFile;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -72,7 +73,19 @@ impl Config {
 
 /// Expands the event's fragment. Warnings are returned beside the answer so the caller
 /// can log them; errors make the answer a failure that lists each of them.
+///
+/// The fragment is never answered unvalidated: the expansion runs through the policy pack
+/// (`cib-policy`), and any failed rule makes the answer a failure listing the findings.
 pub fn handle(event: &MacroEvent, config: &Config) -> (MacroResponse, Vec<Finding>) {
+    handle_with_rules(event, config, &[])
+}
+
+/// [`handle`], with `rules` evaluated beside the policy pack on the expanded fragment.
+pub fn handle_with_rules(
+    event: &MacroEvent,
+    config: &Config,
+    rules: &[RuleFile],
+) -> (MacroResponse, Vec<Finding>) {
     let options = ExpandOptions {
         caller: Caller::Macro,
         region: event.region.clone(),
@@ -80,8 +93,12 @@ pub fn handle(event: &MacroEvent, config: &Config) -> (MacroResponse, Vec<Findin
         provider_arn: config.provider_arn.clone(),
     };
     let outcome = cib_engine::expand(&event.fragment, &options);
+    let mut findings = outcome.findings;
+    if let Some(fragment) = &outcome.template {
+        findings.extend(cib_policy::check(fragment, rules));
+    }
     let (errors, warnings): (Vec<Finding>, Vec<Finding>) =
-        outcome.findings.into_iter().partition(Finding::is_error);
+        findings.into_iter().partition(Finding::is_error);
     let response = match outcome.template {
         Some(fragment) if errors.is_empty() => MacroResponse {
             request_id: event.request_id.clone(),
@@ -106,7 +123,13 @@ pub fn error_message(errors: &[Finding]) -> String {
     }
     let parts: Vec<String> = errors
         .iter()
-        .map(|f| format!("[{}] {}: {} (fix: {})", f.id, f.path, f.message, f.fix))
+        .map(|f| {
+            let id = match &f.rule {
+                Some(rule) => format!("{} {rule}", f.id),
+                None => f.id.to_owned(),
+            };
+            format!("[{id}] {}: {} (fix: {})", f.path, f.message, f.fix)
+        })
         .collect();
     format!("{} error(s): {}", errors.len(), parts.join(" | "))
 }

@@ -134,3 +134,26 @@ fn lambda_runtime_loop_answers_success_and_failure() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_failed_policy_rule_turns_the_answer_into_a_failure_with_its_findings() {
+    let event: MacroEvent = serde_json::from_value(event("success.json")).expect("event shape");
+    let (plain, _) = handle(&event, &Config::default());
+    assert_eq!(plain.status, "success", "{:?}", plain.error_message);
+    // The same fragment, validated with one more rule that its CodeBuild project breaks.
+    let rule = cib_policy::RuleFile {
+        name: "no-large-builds.guard".into(),
+        text: "rule no_large_builds {\n  Resources.*[ Type == 'AWS::CodeBuild::Project' ].Properties.Environment.ComputeType != 'BUILD_GENERAL1_LARGE'\n  <<\n    Violation: large builds cost too much.\n    Fix: set ComputeType.\n  >>\n}\n".into(),
+        origin: cib_policy::Origin::User,
+    };
+    let (response, _) = cib_transform::handle_with_rules(&event, &Config::default(), &[rule]);
+    assert_eq!(response.status, "failure");
+    assert_eq!(response.fragment, None);
+    let message = response.error_message.expect("message");
+    assert!(
+        message.contains(
+            "[CIB051 no_large_builds] Resources.ContainerImageBuildProjectArm64.Properties.Environment.ComputeType: large builds cost too much."
+        ),
+        "{message}"
+    );
+}
