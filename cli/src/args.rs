@@ -46,6 +46,7 @@ const CHECK_EXAMPLES: &str = "\
 Examples:
   cib check samples/replication.yaml --region us-east-1
   cib check template.yaml --format json
+  cib check template.yaml --rules org-rules/ --format sarif > cib.sarif
   cib check template.yaml --live --stack-name images --region eu-west-1
 
 Exits 1 when any finding is an error, 0 otherwise (warnings never fail).";
@@ -103,6 +104,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
+    /// cfn-guard rules (a file, or a directory of *.guard files) to evaluate on the expanded
+    /// template beside the policy pack; repeatable.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub rules: Vec<PathBuf>,
+
     /// Also count the live ECR registry's replication rules toward ECR's limits (AWS credentials needed).
     #[arg(long)]
     pub live: bool,
@@ -128,6 +134,8 @@ pub enum ReportFormat {
     Text,
     /// One JSON document, for tools.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 /// Parses one `KEY=VALUE` parameter override; the value may itself contain `=`.

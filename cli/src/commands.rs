@@ -59,26 +59,29 @@ pub fn expand(args: &ExpandArgs) -> ExitCode {
 /// `cib check`: prints every finding to standard output; exit 1 on any error.
 pub fn check(args: &CheckArgs) -> ExitCode {
     let name = display_name(&args.input.template);
-    let findings = match read(&args.input) {
+    let (rules, mut findings) = crate::policy::load(&args.rules);
+    match read(&args.input) {
         Ok(Input::Parsed(value, _)) if args.live => {
-            match crate::live::check_findings(
-                &value,
-                &options_for(&args.input),
-                args.stack_name.as_deref(),
-            ) {
-                Ok(findings) => findings,
+            let options = options_for(&args.input);
+            match crate::live::check_findings(&value, &options, args.stack_name.as_deref()) {
+                Ok(found) => findings.extend(found),
                 Err(message) => return fail_message(&message),
             }
+            let expanded = cib_engine::expand(&value, &options).template;
+            findings.extend(crate::policy::findings(expanded.as_ref(), &rules));
         }
         Ok(Input::Parsed(value, _)) => {
-            cib_engine::expand(&value, &options_for(&args.input)).findings
+            let outcome = cib_engine::expand(&value, &options_for(&args.input));
+            findings.extend(outcome.findings);
+            findings.extend(crate::policy::findings(outcome.template.as_ref(), &rules));
         }
-        Ok(Input::Unparsable(finding)) => vec![finding],
+        Ok(Input::Unparsable(finding)) => findings.push(finding),
         Err(code) => return code,
-    };
+    }
     let text = match args.format {
         ReportFormat::Text => report::to_text(&name, &findings),
         ReportFormat::Json => report::to_json(&name, &findings),
+        ReportFormat::Sarif => crate::sarif::to_sarif(&name, &findings),
     };
     if let Err(e) = io::write_stdout(&text) {
         return fail_message(&e.to_string());

@@ -13,7 +13,9 @@ mod deploy;
 mod io;
 mod live;
 mod package;
+mod policy;
 mod report;
+mod sarif;
 
 use std::process::ExitCode;
 
