@@ -19,6 +19,7 @@
 //!   silently drop);
 //! - aliases expanding past [`NODE_BUDGET`] nodes ("billion laughs"): anchors and aliases are
 //!   otherwise allowed and expanded;
+//! - inputs over [`MAX_INPUT_BYTES`] (10 MiB), before anything else is done with them;
 //! - nesting deeper than [`MAX_DEPTH`] levels (YAML and JSON alike), so nothing recurses deeply;
 //! - more than one YAML document, and an empty one.
 //!
@@ -65,6 +66,11 @@ pub const MAX_DEPTH: usize = 100;
 /// The most nodes a YAML template may expand to, aliases expanded and anchors counted.
 pub const NODE_BUDGET: usize = 1_000_000;
 
+/// The largest template read, in bytes (10 MiB): ten times what CloudFormation accepts from
+/// S3 (1 MB), so no real template comes near it, while reading stays bounded in time and
+/// memory. A larger input is refused before it is looked at.
+pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
+
 /// The format a template was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -77,8 +83,19 @@ pub enum Format {
 /// Reads a template from bytes: JSON when the first non-whitespace byte is `{`, else YAML.
 ///
 /// A leading UTF-8 byte order mark is skipped. Invalid UTF-8 and NUL bytes are errors at their
-/// position.
+/// position; an input over [`MAX_INPUT_BYTES`] is an error at line 1, column 1.
 pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(ParseError::new(
+            1,
+            1,
+            format!(
+                "the template is {} bytes, more than the {MAX_INPUT_BYTES} bytes (10 MiB) read; \
+                 CloudFormation itself accepts at most 1 MB",
+                bytes.len()
+            ),
+        ));
+    }
     let bom_len = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
