@@ -61,7 +61,8 @@ pub async fn existing_stack(clients: &Clients, name: &str) -> Result<Option<Stac
 }
 
 /// Creates the change set, prints its summary, executes it and follows the stack until it
-/// settles. A failure names the first failing resource and its reason.
+/// settles. A failure names the first failing resource and its reason in full (for an image
+/// build, its log link first).
 pub async fn apply(clients: &Clients, plan: &Plan<'_>) -> Result<Applied, String> {
     let existing = existing_stack(clients, plan.stack_name).await?;
     let millis = SystemTime::now()
@@ -136,10 +137,7 @@ async fn follow(
                 return Ok(());
             }
             return Err(match tracker.first_failure() {
-                Some(f) => format!(
-                    "{} ({}) failed with {}: {}",
-                    f.logical_id, f.resource_type, f.status, f.reason
-                ),
+                Some(f) => f.report(),
                 None => format!(
                     "stack {} ended as {}{}",
                     plan.stack_name,
