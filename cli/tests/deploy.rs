@@ -2,11 +2,21 @@
 //! on 127.0.0.1 (credentials, region and endpoint come from the environment, as for any AWS
 //! tool). moto missing is a failure, never a skip.
 //!
-//! moto limits worth knowing: it creates no per-resource stack events and never fails a
-//! resource through events, so the failure display is covered by `deploy::progress`'s unit
-//! tests; stacks it creates from change sets have no outputs, so `cib deploy` here finds the
-//! provider through the support stack's fixed function name and the bucket through its
-//! `ArtifactBucket` parameter (both are also how a real support stack answers).
+//! moto limits worth knowing (moto 5.2, `moto/cloudformation/models.py` and `parsing.py`):
+//! - It records only the stack's own events (`AWS::CloudFormation::Stack`), never one per
+//!   resource, so no resource is ever `CREATE_FAILED` with a `ResourceStatusReason`, and
+//!   nothing rolls back. A resource its backend refuses (a bucket name already taken, a
+//!   queue name twice, an invalid queue name, a repository name twice, a `DependsOn` on any
+//!   of those) raises out of `ExecuteChangeSet` itself: the call fails with the backend's
+//!   error code and message, which names no logical id, and the stack stays
+//!   `REVIEW_IN_PROGRESS`. A custom resource's FAILED answer is ignored. So against moto
+//!   `cib deploy` can only show the refusal's reason and exit 1
+//!   (`deploy_reports_a_resource_moto_refuses_and_exits_non_zero`); the first failing
+//!   resource's logical id, its reason and an image build's log link are covered by
+//!   `deploy::progress`'s unit tests with CloudFormation's events.
+//! - Stacks it creates from change sets have no outputs, so `cib deploy` here finds the
+//!   provider through the support stack's fixed function name and the bucket through its
+//!   `ArtifactBucket` parameter (both are also how a real support stack answers).
 
 mod common;
 
@@ -366,6 +376,52 @@ fn deploy_packages_expands_and_follows_the_stack_to_completion() {
         text(&second.stdout).contains("no changes"),
         "{}",
         text(&second.stdout)
+    );
+}
+
+/// A bucket whose name is taken: moto's S3 backend refuses it while the change set runs.
+/// The queue before it keeps the refusal in the middle of the stack, not at its start.
+const TAKEN_BUCKET_TEMPLATE: &str = "\
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Taken:
+    Type: AWS::S3::Bucket
+    DependsOn: Queue
+    Properties:
+      BucketName: already-taken
+";
+
+#[test]
+fn deploy_reports_a_resource_moto_refuses_and_exits_non_zero() {
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    ok(&bootstrap(&moto, &fake_artifacts(dir.path())));
+    create_bucket(&moto, "already-taken");
+    write(&dir.path().join("taken.yaml"), TAKEN_BUCKET_TEMPLATE);
+
+    let output = run(cib(&moto)
+        .arg("deploy")
+        .arg(dir.path().join("taken.yaml"))
+        .args(["--stack-name", "taken", "--poll-seconds", "1"]));
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    // The change set was created and shown: the failure came from executing it.
+    assert!(stdout.contains("+ Taken "), "{stdout}");
+    assert!(!stdout.contains("deployed"), "{stdout}");
+    // moto's reason, whole, on the error line. When moto starts failing resources through
+    // events this changes to `Taken (AWS::S3::Bucket) failed with CREATE_FAILED: ...`; see
+    // the module's notes.
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert_eq!(
+        error,
+        "error: cannot execute the change set: BucketAlreadyExists: The requested bucket name is not available. \
+         The bucket namespace is shared by all users of the system. Please select a different name and try again",
+        "{stderr}"
     );
 }
 
