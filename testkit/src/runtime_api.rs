@@ -49,6 +49,10 @@ struct State {
     init_error: Option<Vec<u8>>,
     next_id: u64,
     stopped: bool,
+    /// Bumped whenever a handler process is stopped: a `next` request that arrived from an
+    /// earlier process (still waiting in a server thread after that process died) must not
+    /// take an event meant for the next process.
+    generation: u64,
 }
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
@@ -136,7 +140,19 @@ impl RuntimeApi {
         let mut child = HandlerProcess::spawn(binary, &self.lambda_env(), extra_env)?;
         let outcome = self.invoke(event, timeout);
         child.stop();
+        self.retire_waiting_requests();
         outcome
+    }
+}
+
+impl RuntimeApi {
+    /// Makes every `next` request still waiting (from a stopped process) give up.
+    fn retire_waiting_requests(&self) {
+        let (lock, cvar) = &*self.shared;
+        if let Ok(mut state) = lock.lock() {
+            state.generation += 1;
+        }
+        cvar.notify_all();
     }
 }
 
@@ -238,7 +254,11 @@ fn next_invocation(shared: &Shared) -> Response {
     let Ok(mut state) = lock.lock() else {
         return Response::new(500, "runtime state poisoned");
     };
+    let arrived_in = state.generation;
     loop {
+        if state.generation != arrived_in {
+            return Response::new(410, "the handler process that asked was stopped");
+        }
         if let Some((id, body)) = state.pending.pop_front() {
             let deadline = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
