@@ -50,5 +50,9 @@ cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The whole path on generated input for a bounded time (fuzz/ is a workspace of its own).
+echo "==> fuzz"
+CIB_FUZZ_SECONDS="${CIB_FUZZ_SECONDS:-120}" scripts/fuzz.sh
+
 echo "==> cargo test"
 cargo test --workspace --locked
