@@ -181,3 +181,15 @@ fn every_sample_expansion_passes_the_pack() {
         );
     }
 }
+
+#[test]
+fn readme_lists_every_rule_of_the_pack() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    for rule in pack_rules() {
+        assert!(
+            readme.contains(&format!("`{rule}`")),
+            "README.md's policy pack table lacks {rule}"
+        );
+    }
+}
