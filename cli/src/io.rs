@@ -40,13 +40,18 @@ pub fn is_stdio(path: &Path) -> bool {
 }
 
 /// Reads the whole template from `path`, or from standard input when it is `-`.
+///
+/// At most one byte more than the engine reads (`MAX_INPUT_BYTES`) is read, so a huge input
+/// costs no more memory than that; the engine then refuses it by its size.
 pub fn read_input(path: &Path) -> Result<Vec<u8>, IoError> {
+    let limit = cib_engine::template::MAX_INPUT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
     let result = if is_stdio(path) {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+        io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
-        fs::read(path)
-    };
+        fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes))
+    }
+    .map(|_| bytes);
     result.map_err(|source| IoError {
         path: path.to_owned(),
         action: "cannot read",

@@ -27,7 +27,7 @@ fn a_50_mb_template_is_refused_by_its_size() {
     }
     let error = refuse(&template);
     assert_eq!((error.line, error.column), (1, 1));
-    assert_message(&error, "more than the 10485760 bytes (10 MiB) read");
+    assert_message(&error, "more than 10485760 bytes (10 MiB), the most read");
 }
 
 #[test]

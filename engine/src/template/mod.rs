@@ -90,9 +90,8 @@ pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
             1,
             1,
             format!(
-                "the template is {} bytes, more than the {MAX_INPUT_BYTES} bytes (10 MiB) read; \
-                 CloudFormation itself accepts at most 1 MB",
-                bytes.len()
+                "the template has more than {MAX_INPUT_BYTES} bytes (10 MiB), the most read; \
+                 CloudFormation itself accepts at most 1 MB"
             ),
         ));
     }
