@@ -11,7 +11,8 @@ export CIB_VENV="${CIB_VENV:-$HOME/.cache/cib/venv}"
 export CIB_PYTHON="$CIB_VENV/bin/python"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cib/target}"
 
-# Python tools used by the tests: cfn-lint, moto's server, PyYAML.
+# Python tools used by the tests: cfn-lint, moto's server, PyYAML, at the versions the
+# tests were written against (a new cfn-lint rule or moto behaviour is a deliberate upgrade).
 if [ ! -x "$CIB_PYTHON" ]; then
   echo "==> creating Python venv at $CIB_VENV"
   python3 -m venv "$CIB_VENV"
@@ -20,7 +21,7 @@ if ! "$CIB_PYTHON" -c 'import cfnlint, moto.server, flask, yaml' >/dev/null 2>&1
   || [ ! -x "$CIB_VENV/bin/cfn-lint" ]; then
   echo "==> installing cfn-lint, moto[server], PyYAML into $CIB_VENV"
   "$CIB_PYTHON" -m pip install --quiet --disable-pip-version-check \
-    cfn-lint 'moto[server]' PyYAML
+    'cfn-lint==1.58.0' 'moto[server]==5.2.5' 'PyYAML==6.0.4'
 fi
 
 # cfn-lint releases after 1.42 map every `Custom::` type to the generic custom resource even
