@@ -76,6 +76,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
+/// Runs a command's async body to completion and turns its outcome into the exit code:
+/// 0 on success, 1 with `error: <message>` on standard error otherwise.
+pub fn run_command<F>(body: F) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), String>>,
+{
+    match runtime().and_then(|rt| rt.block_on(body)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// The code and message of an SDK error (any service: the error types are shared).
 pub fn describe<E, R>(err: &SdkError<E, R>) -> String
 where

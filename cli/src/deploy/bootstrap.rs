@@ -69,14 +69,7 @@ pub struct BootstrapArgs {
 
 /// `cib bootstrap`: exit 0 when the support stack is up to date, 1 otherwise.
 pub fn run(args: &BootstrapArgs) -> ExitCode {
-    let result = aws::runtime().and_then(|rt| rt.block_on(run_async(args)));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    aws::run_command(run_async(args))
 }
 
 async fn run_async(args: &BootstrapArgs) -> Result<(), String> {

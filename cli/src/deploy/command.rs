@@ -82,14 +82,7 @@ fn parse_override(raw: &str) -> Result<(String, String), String> {
 
 /// `cib deploy`: exit 0 when the stack settled successfully (or nothing changed), 1 otherwise.
 pub fn run(args: &DeployArgs) -> ExitCode {
-    let result = aws::runtime().and_then(|rt| rt.block_on(run_async(args)));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    aws::run_command(run_async(args))
 }
 
 async fn run_async(args: &DeployArgs) -> Result<(), String> {
