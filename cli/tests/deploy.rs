@@ -453,32 +453,18 @@ fn foreign_rule(moto: &MotoServer, count: usize) {
         ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
         RepositoryFilterType,
     };
-    let regions = [
-        "af-south-1",
-        "ap-east-1",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-northeast-3",
-        "ap-south-1",
-        "ap-south-2",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "ca-central-1",
-        "ca-west-1",
-        "eu-central-1",
-        "eu-central-2",
-        "eu-north-1",
-        "eu-south-1",
-        "eu-south-2",
-        "eu-west-2",
-        "eu-west-3",
-        "il-central-1",
-        "me-central-1",
-        "me-south-1",
-        "sa-east-1",
-    ];
+    // Regions of the engine's table that neither the stack (us-*) nor the template
+    // (eu-west-1) uses.
+    let regions: Vec<&str> = cib_engine::partition::PARTITIONS
+        .iter()
+        .filter(|p| p.id == "aws")
+        .flat_map(|p| p.known_regions.iter().copied())
+        .filter(|r| !r.starts_with("us-") && *r != "eu-west-1")
+        .collect();
+    assert!(
+        regions.len() >= count,
+        "not enough regions for {count} destinations"
+    );
     let (runtime, config) = sdk(moto);
     let ecr = aws_sdk_ecr::Client::new(&config);
     let mut rule = ReplicationRule::builder().repository_filters(

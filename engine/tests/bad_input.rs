@@ -169,37 +169,16 @@ impl Case {
     }
 }
 
-/// Known regions of the `aws` partition other than `us-east-1`.
-const AWS_REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "sa-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-];
+/// Known regions of the `aws` partition other than `us-east-1` (the stack's region here),
+/// from the engine's partition table.
+fn aws_regions() -> Vec<&'static str> {
+    cib_engine::partition::PARTITIONS
+        .iter()
+        .filter(|p| p.id == "aws")
+        .flat_map(|p| p.known_regions.iter().copied())
+        .filter(|r| *r != "us-east-1")
+        .collect()
+}
 
 fn region_list(regions: &[&str]) -> String {
     format!("ReplicaRegions: [{}]", regions.join(", "))
@@ -895,7 +874,8 @@ fn property_rule_cases() -> Vec<Case> {
 }
 
 fn replication_cases() -> Vec<Case> {
-    let (first, second) = AWS_REGIONS[..26].split_at(13);
+    let regions = aws_regions();
+    let (first, second) = regions[..26].split_at(13);
     let twenty_six = images(&[
         ("ApiImage", &format!("{SOURCE}\n{}", region_list(first))),
         ("WebImage", &format!("{SOURCE}\n{}", region_list(second))),
@@ -918,21 +898,21 @@ fn replication_cases() -> Vec<Case> {
         .fixed(twenty_five),
         case(
             "26 regions in one image's list",
-            image_s3(&region_list(&AWS_REGIONS[..26])),
+            image_s3(&region_list(&aws_regions()[..26])),
             ids::SCHEMA,
             at("ReplicaRegions"),
         )
         .options(region("us-east-1"))
-        .fixed(image_s3(&region_list(&AWS_REGIONS[..25]))),
+        .fixed(image_s3(&region_list(&aws_regions()[..25]))),
         case(
             "11 destination sets",
-            many_images(11, |i| region_list(&[AWS_REGIONS[i - 1]])),
+            many_images(11, |i| region_list(&[aws_regions()[i - 1]])),
             ids::TOO_MANY_RULES,
             "Resources.Image011.Properties.ReplicaRegions".into(),
         )
         .options(region("us-east-1"))
         .fixed(many_images(11, |i| {
-            region_list(&[AWS_REGIONS[(i - 1) % 10]])
+            region_list(&[aws_regions()[(i - 1) % 10]])
         })),
         case(
             "101 images to one destination set",
