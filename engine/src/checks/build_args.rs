@@ -8,45 +8,10 @@ use super::{Context, ids};
 use crate::finding::Finding;
 use crate::path::TemplatePath;
 
-/// Names the build environment owns.
-const RESERVED_NAMES: &[&str] = &[
-    "PATH",
-    "HOME",
-    "PWD",
-    "OLDPWD",
-    "SHELL",
-    "USER",
-    "HOSTNAME",
-    "IFS",
-    "TERM",
-    "LANG",
-    "TMPDIR",
-    "SHLVL",
-    "ENV",
-    "CDPATH",
-    "PS4",
-    "GLOBIGNORE",
-    "POSIXLY_CORRECT",
-];
-
-/// Prefixes the build environment owns.
-const RESERVED_PREFIXES: &[&str] = &[
-    "AWS_",
-    "CODEBUILD_",
-    "CIB_",
-    "DOCKER_",
-    "BUILDKIT_",
-    "BUILDX_",
-    "BASH",
-    "LD_",
-    "LC_",
-];
-
-/// True when `name` may not be used as a build argument.
+/// True when `name` may not be used as a build argument (the list is shared with the
+/// provider through `cib-contract`).
 pub fn is_reserved(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    RESERVED_NAMES.contains(&upper.as_str())
-        || RESERVED_PREFIXES.iter().any(|p| upper.starts_with(p))
+    cib_contract::is_reserved_build_arg(name)
 }
 
 /// Reports reserved build-argument names.

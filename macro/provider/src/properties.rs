@@ -81,7 +81,7 @@ pub struct TriggerProperties {
 /// Names an environment variable of the build may not take, because the buildspec and
 /// CodeBuild use them.
 pub fn is_reserved_variable(name: &str) -> bool {
-    name.starts_with("CIB_") || name.starts_with("CODEBUILD_")
+    cib_contract::is_reserved_build_arg(name)
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -213,7 +213,7 @@ impl TriggerProperties {
             if is_reserved_variable(name) {
                 return Err(ProviderError::property(
                     format!("BuildArgs.{name}"),
-                    "names starting with CIB_ or CODEBUILD_ are reserved for the build itself",
+                    "the build owns this name (PATH, HOME, AWS_*, CODEBUILD_*, CIB_*, DOCKER_* and the like; the list is in cib-contract)",
                 ));
             }
         }

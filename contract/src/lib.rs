@@ -1,0 +1,133 @@
+//! The contract between the engine (which writes expanded templates), the provider (which
+//! runs at deploy time) and the CLI: names, limits and paths each side must agree on.
+//!
+//! No dependencies and no I/O: both the transform Lambda and the provider link it, and a
+//! constant lives here once so the two sides can never disagree about it.
+
+/// Version of the trigger's property contract (docs/expansion.md); bumped on an
+/// incompatible change. The provider refuses a trigger whose version it does not know.
+pub const CONTRACT_VERSION: &str = "2";
+
+/// Longest value of one CodeBuild environment variable, in characters, for project
+/// variables and StartBuild overrides alike (`InvalidInputException: EnvironmentVariable
+/// should be at most 4096 characters`; AWS-FACTS.md section 12).
+pub const ENV_VALUE_MAX_CHARS: usize = 4096;
+
+/// Environment-variable names the build owns: a build argument of one of these names
+/// would override the build's own environment (each build argument reaches the build as
+/// a variable of its own name).
+pub const RESERVED_BUILD_ARG_NAMES: &[&str] = &[
+    "PATH",
+    "HOME",
+    "PWD",
+    "OLDPWD",
+    "SHELL",
+    "USER",
+    "HOSTNAME",
+    "IFS",
+    "TERM",
+    "LANG",
+    "TMPDIR",
+    "SHLVL",
+    "ENV",
+    "CDPATH",
+    "PS4",
+    "GLOBIGNORE",
+    "POSIXLY_CORRECT",
+];
+
+/// Environment-variable prefixes the build owns (compared case-insensitively).
+pub const RESERVED_BUILD_ARG_PREFIXES: &[&str] = &[
+    "AWS_",
+    "CODEBUILD_",
+    "CIB_",
+    "DOCKER_",
+    "BUILDKIT_",
+    "BUILDX_",
+    "BASH",
+    "LD_",
+    "LC_",
+];
+
+/// True when `name` may not be used as a build argument.
+pub fn is_reserved_build_arg(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    RESERVED_BUILD_ARG_NAMES.contains(&upper.as_str())
+        || RESERVED_BUILD_ARG_PREFIXES
+            .iter()
+            .any(|prefix| upper.starts_with(prefix))
+}
+
+/// Logical-ID prefix of the template's shared CodeBuild projects. A project is named
+/// `<stack name>-<logical ID>`, so `*-ContainerImageBuildProject*` names every project the
+/// expansion writes (the provider's IAM scope and the build-state rule's filter).
+pub const PROJECT_ID_PREFIX: &str = "ContainerImageBuildProject";
+
+/// Namespace of the repositories the expansion names: `cib/<logical id>-<stack uuid>`.
+/// Replica regions' repository creation templates are keyed on it.
+pub const REPOSITORY_NAMESPACE: &str = "cib";
+
+/// Namespace of the per-template registry-cache repositories: `cib-cache/<stack uuid>`.
+/// No replication filter of ours matches it (filters are prefixes of `cib/...`).
+pub const CACHE_REPOSITORY_NAMESPACE: &str = "cib-cache";
+
+/// Repository (in the account's own registry) that holds the pinned BuildKit image the
+/// builds start their builder from, so no build pulls from Docker Hub.
+pub const BUILDER_REPOSITORY: &str = "cib-tools/buildkit";
+
+/// Prefix of the SSM parameters (SecureString) that hold a build's CloudFormation
+/// response URL, so the URL is never a PLAINTEXT build variable. The full name is
+/// `<prefix><stack uuid>/<request hash>`.
+pub const RESPONSE_PARAMETER_PREFIX: &str = "/ContainerImageBuild/responses/";
+
+/// The last segment of a stack ARN (`arn:<partition>:cloudformation:<region>:<account>:
+/// stack/<name>/<uuid>`): unique for every stack ever created, unlike its name.
+pub fn stack_uuid(stack_id: &str) -> Option<&str> {
+    let mut parts = stack_id.rsplit('/');
+    let uuid = parts.next()?;
+    let _name = parts.next()?;
+    (!uuid.is_empty()).then_some(uuid)
+}
+
+/// The SSM parameter name that carries the response URL of `request_hash` in stack
+/// `stack_id`, or `None` when `stack_id` is not a stack ARN.
+pub fn response_parameter_name(stack_id: &str, request_hash: &str) -> Option<String> {
+    stack_uuid(stack_id).map(|uuid| format!("{RESPONSE_PARAMETER_PREFIX}{uuid}/{request_hash}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_names_cover_the_build_environment() {
+        for name in [
+            "PATH",
+            "path",
+            "AWS_REGION",
+            "CIB_IMAGE_URI",
+            "DOCKER_HOST",
+            "codebuild_x",
+        ] {
+            assert!(is_reserved_build_arg(name), "{name}");
+        }
+        for name in ["VERSION", "API_URL", "PATHS_", "STAGE"] {
+            assert!(!is_reserved_build_arg(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn stack_uuid_is_the_last_arn_segment() {
+        let arn = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f3e8c10-1234-11ef-9d3a-0a1b2c3d4e5f";
+        assert_eq!(
+            stack_uuid(arn),
+            Some("0f3e8c10-1234-11ef-9d3a-0a1b2c3d4e5f")
+        );
+        assert_eq!(stack_uuid("not-an-arn"), None);
+        assert_eq!(stack_uuid("stack/app/"), None);
+        assert_eq!(
+            response_parameter_name(arn, "ab12").as_deref(),
+            Some("/ContainerImageBuild/responses/0f3e8c10-1234-11ef-9d3a-0a1b2c3d4e5f/ab12")
+        );
+    }
+}
