@@ -75,6 +75,11 @@ pub const CACHE_REPOSITORY_NAMESPACE: &str = "cib-cache";
 /// builds start their builder from, so no build pulls from Docker Hub.
 pub const BUILDER_REPOSITORY: &str = "cib-tools/buildkit";
 
+/// The BuildKit image `cib bootstrap` copies into [`BUILDER_REPOSITORY`], pinned by the
+/// digest of its multi-platform index (moby/buildkit v0.32.0 on Docker Hub). The copy keeps
+/// the digest, so the builds start `<registry>/cib-tools/buildkit@<this digest>`.
+pub const BUILDER_SOURCE_IMAGE: &str = "docker.io/moby/buildkit:v0.32.0@sha256:1f8167fcb0eca5b7126353d35299386945cbb8949cc516c592a49f80cfce4fa2";
+
 /// Prefix of the SSM parameters (SecureString) that hold a build's CloudFormation
 /// response URL, so the URL is never a PLAINTEXT build variable. The full name is
 /// `<prefix><stack uuid>/<request hash>`.
