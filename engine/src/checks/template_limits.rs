@@ -27,6 +27,14 @@ pub fn written_size(expanded: &Value, written: Written) -> usize {
     }
 }
 
+fn described(written: Written) -> &'static str {
+    match written {
+        Written::CompactJson => "compact JSON",
+        Written::Yaml => "YAML",
+        Written::PrettyJson => "pretty JSON",
+    }
+}
+
 /// Checks the expanded template's resource count and its size as written (YAML or
 /// pretty JSON from the CLI, compact JSON from the macro).
 pub fn check(context: &Context<'_>) -> Vec<Finding> {
@@ -54,7 +62,8 @@ pub fn check(context: &Context<'_>) -> Vec<Finding> {
             None,
             "",
             format!(
-                "the expanded template is {size} bytes; CloudFormation allows {MAX_TEMPLATE_BYTES}"
+                "the expanded template is {size} bytes as written ({}); CloudFormation allows {MAX_TEMPLATE_BYTES}",
+                described(context.written)
             ),
             "split the images across stacks",
         ));
@@ -63,7 +72,10 @@ pub fn check(context: &Context<'_>) -> Vec<Finding> {
             ids::TEMPLATE_NEEDS_S3,
             None,
             "",
-            format!("the expanded template is {size} bytes, over the {MAX_INLINE_TEMPLATE_BYTES} bytes CloudFormation accepts inline"),
+            format!(
+                "the expanded template is {size} bytes as written ({}), over the {MAX_INLINE_TEMPLATE_BYTES} bytes CloudFormation accepts inline",
+                described(context.written)
+            ),
             "deploy it from S3 (e.g. `aws cloudformation deploy --s3-bucket ...`)",
         ));
     }
