@@ -1,9 +1,8 @@
 //! The build log groups: one per template (`ContainerImageBuildLogGroup`), and one of an
 //! image's own when its `BuildLogs` settings differ from the template's.
 //!
-//! No generated log group has a `LogGroupName`: CloudFormation names it
-//! (`<stack name>-<logical ID>-<random suffix>`), so a group retained by an earlier stack
-//! never blocks a redeploy. Groups are retained on delete and replacement, so the logs of
+//! No generated log group has a `LogGroupName`: CloudFormation generates a name unique to
+//! the stack instance, so a group retained by an earlier stack never blocks a redeploy. Groups are retained on delete and replacement, so the logs of
 //! a failed build (the failure reason links to them) survive the rollback that follows;
 //! their events still expire after `RetentionInDays`.
 
