@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cib_engine::template::{self, Format};
-use cib_engine::{Caller, ExpandOptions, Finding, Outcome};
+use cib_engine::{Caller, ExpandOptions, Finding, Outcome, Written};
 use serde_json::{Map, Value};
 
 use crate::args::{CheckArgs, ExpandArgs, ReportFormat, TemplateArgs, TemplateFormat};
@@ -27,7 +27,12 @@ pub fn expand(args: &ExpandArgs) -> ExitCode {
         Ok(Input::Unparsable(finding)) => return fail_with(&name, &[finding]),
         Err(code) => return code,
     };
-    let mut options = options_for(&args.input);
+    let format = match args.format {
+        Some(TemplateFormat::Yaml) => Format::Yaml,
+        Some(TemplateFormat::Json) => Format::Json,
+        None => input_format,
+    };
+    let mut options = options_for(&args.input, format);
     options.provider_arn = args.provider_arn.clone();
     let Outcome { template, findings } = cib_engine::expand(&value, &options);
     let expanded = match template {
@@ -37,11 +42,6 @@ pub fn expand(args: &ExpandArgs) -> ExitCode {
     if !findings.is_empty() {
         eprint_text(&report::to_text(&name, &findings));
     }
-    let format = match args.format {
-        Some(TemplateFormat::Yaml) => Format::Yaml,
-        Some(TemplateFormat::Json) => Format::Json,
-        None => input_format,
-    };
     let text = match format {
         Format::Yaml => template::to_yaml(&expanded),
         Format::Json => template::to_json(&expanded),
@@ -61,8 +61,8 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     let name = display_name(&args.input.template);
     let (rules, mut findings) = crate::policy::load(&args.rules);
     match read(&args.input) {
-        Ok(Input::Parsed(value, _)) if args.live => {
-            let options = options_for(&args.input);
+        Ok(Input::Parsed(value, format)) if args.live => {
+            let options = options_for(&args.input, format);
             match crate::live::check_findings(&value, &options, args.stack_name.as_deref()) {
                 Ok(found) => findings.extend(found),
                 Err(message) => return fail_message(&message),
@@ -70,8 +70,8 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             let expanded = cib_engine::expand(&value, &options).template;
             findings.extend(crate::policy::findings(expanded.as_ref(), &rules));
         }
-        Ok(Input::Parsed(value, _)) => {
-            let outcome = cib_engine::expand(&value, &options_for(&args.input));
+        Ok(Input::Parsed(value, format)) => {
+            let outcome = cib_engine::expand(&value, &options_for(&args.input, format));
             findings.extend(outcome.findings);
             findings.extend(crate::policy::findings(outcome.template.as_ref(), &rules));
         }
@@ -102,8 +102,10 @@ fn read(args: &TemplateArgs) -> Result<Input, ExitCode> {
     })
 }
 
-/// The engine's options from the command line and the environment.
-fn options_for(args: &TemplateArgs) -> ExpandOptions {
+/// The engine's options from the command line and the environment; the expansion is
+/// measured as it would be written in `format` (`cib check` measures what `cib expand`
+/// writes by default: the input's format).
+fn options_for(args: &TemplateArgs, format: Format) -> ExpandOptions {
     let parameters: Map<String, Value> = args
         .parameter_overrides
         .iter()
@@ -116,6 +118,10 @@ fn options_for(args: &TemplateArgs) -> ExpandOptions {
         }),
         parameters,
         provider_arn: None,
+        written: match format {
+            Format::Yaml => Written::Yaml,
+            Format::Json => Written::PrettyJson,
+        },
     }
 }
 

@@ -17,7 +17,7 @@ pub mod spec;
 pub mod template;
 
 pub use finding::{Finding, Severity};
-pub use options::{Caller, ExpandOptions};
+pub use options::{Caller, ExpandOptions, Written};
 
 use serde_json::Value;
 
@@ -70,6 +70,7 @@ pub fn expand(template: &Value, options: &ExpandOptions) -> Outcome {
                 original: template,
                 expanded: &expanded.template,
                 region: options.region.as_deref(),
+                written: options.written,
             };
             let findings = checks::run(&context);
             let failed = findings.iter().any(Finding::is_error);

@@ -12,6 +12,19 @@ pub enum Caller {
     Macro,
 }
 
+/// The text the expanded template is written as. CloudFormation's size limits apply to
+/// that text, so the size checks (CIB041, CIB042) measure it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Written {
+    /// Compact JSON: the fragment the macro's Lambda returns.
+    #[default]
+    CompactJson,
+    /// Block YAML, as `cib expand` writes it ([`crate::template::to_yaml`]).
+    Yaml,
+    /// Pretty JSON, as `cib expand` and `cib deploy` write it ([`crate::template::to_json`]).
+    PrettyJson,
+}
+
 /// Inputs of one expansion besides the template itself.
 #[derive(Debug, Clone, Default)]
 pub struct ExpandOptions {
@@ -25,4 +38,6 @@ pub struct ExpandOptions {
     /// The provider's ServiceToken; `None` means the documented default
     /// (the support stack's `ContainerImageBuild-Provider` function in the stack's account and region).
     pub provider_arn: Option<String>,
+    /// The text the expansion is written as (what the size checks measure).
+    pub written: Written,
 }

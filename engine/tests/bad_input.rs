@@ -104,6 +104,20 @@ fn lambda(architectures: Option<&str>) -> String {
     )
 }
 
+/// `len` characters of deterministic noise (letters and digits) that gzip cannot shrink much.
+fn noise(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
+}
+
 fn props(id: &str) -> String {
     format!("Resources.{id}.Properties")
 }
@@ -503,12 +517,19 @@ fn schema_cases() -> Vec<Case> {
         .fixed(image_s3("TimeoutInMinutes: 55")),
         case(
             "RetentionInDays not a CloudWatch value",
-            image_s3("BuildLogs: {LogGroupName: /cib/api, RetentionInDays: 2}"),
+            image_s3("BuildLogs: {RetentionInDays: 2}"),
             ids::SCHEMA,
             at("BuildLogs.RetentionInDays"),
         )
+        .fixed(image_s3("BuildLogs: {RetentionInDays: 3}")),
+        case(
+            "empty BuildLogs.KmsKeyId",
+            image_s3("BuildLogs: {KmsKeyId: ''}"),
+            ids::SCHEMA,
+            at("BuildLogs.KmsKeyId"),
+        )
         .fixed(image_s3(
-            "BuildLogs: {LogGroupName: /cib/api, RetentionInDays: 3}",
+            "BuildLogs: {KmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'}",
         )),
         case(
             "empty install command",
@@ -690,15 +711,28 @@ fn id_cases() -> Vec<Case> {
         case(
             "collision with <Id>LogGroup",
             with(
-                image_s3("BuildLogs: {LogGroupName: /cib/api, RetentionInDays: 7}"),
+                image_s3("BuildLogs: {RetentionInDays: 7}"),
                 "  ApiImageLogGroup:\n    Type: AWS::Logs::LogGroup\n",
             ),
             ids::ID_COLLISION,
             "Resources.ApiImageLogGroup".into(),
         )
         .fixed(with(
-            image_s3("BuildLogs: {LogGroupName: /cib/api}"),
+            image_s3("BuildLogs: {RetentionInDays: 30}"),
             "  ApiImageLogGroup:\n    Type: AWS::Logs::LogGroup\n",
+        )),
+        case(
+            "collision with the template's log group",
+            with(
+                image_s3(""),
+                "  ContainerImageBuildLogGroup:\n    Type: AWS::Logs::LogGroup\n",
+            ),
+            ids::ID_COLLISION,
+            "Resources.ContainerImageBuildLogGroup".into(),
+        )
+        .fixed(with(
+            image_s3(""),
+            "  BuildLogGroup:\n    Type: AWS::Logs::LogGroup\n",
         )),
     ]
 }
@@ -837,39 +871,64 @@ fn property_rule_cases() -> Vec<Case> {
             "TimeoutInMinutes: 40\nReplicaRegions: [us-west-2]",
         )),
         case(
-            "RetentionInDays without LogGroupName",
-            image_s3("BuildLogs: {RetentionInDays: 14}"),
-            ids::RETENTION_WITHOUT_GROUP,
-            at("BuildLogs.RetentionInDays"),
+            "LogGroupName with RetentionInDays",
+            image_s3("BuildLogs: {LogGroupName: /cib/api, RetentionInDays: 14}"),
+            ids::NAMED_LOG_GROUP_WITH_SETTINGS,
+            at("BuildLogs.LogGroupName"),
         )
-        .fixed(image_s3(
-            "BuildLogs: {LogGroupName: /cib/api, RetentionInDays: 14}",
-        )),
+        .text("RetentionInDays")
+        .fixed(image_s3("BuildLogs: {RetentionInDays: 14}")),
         case(
-            "one log group claimed with a retention twice",
-            images(&[
-                (
-                    "ApiImage",
-                    &format!("{SOURCE}\nBuildLogs: {{LogGroupName: /cib/x, RetentionInDays: 14}}"),
-                ),
-                (
-                    "WebImage",
-                    &format!("{SOURCE}\nBuildLogs: {{LogGroupName: /cib/x, RetentionInDays: 7}}"),
-                ),
-            ]),
-            ids::RETENTION_WITHOUT_GROUP,
-            "Resources.WebImage.Properties.BuildLogs.LogGroupName".into(),
+            "LogGroupName with KmsKeyId",
+            image_s3("BuildLogs: {LogGroupName: /cib/api, KmsKeyId: !ImportValue LogKey}"),
+            ids::NAMED_LOG_GROUP_WITH_SETTINGS,
+            at("BuildLogs.LogGroupName"),
         )
-        .fixed(images(&[
-            (
-                "ApiImage",
-                &format!("{SOURCE}\nBuildLogs: {{LogGroupName: /cib/x, RetentionInDays: 14}}"),
-            ),
-            (
-                "WebImage",
-                &format!("{SOURCE}\nBuildLogs: {{LogGroupName: /cib/x}}"),
-            ),
-        ])),
+        .text("KmsKeyId")
+        .fixed(image_s3("BuildLogs: {KmsKeyId: !ImportValue LogKey}")),
+        case(
+            "a build arg over 4096 characters",
+            image_s3(&format!("BuildArgs: {{APP_BLOB: '{}'}}", "x".repeat(4097))),
+            ids::ENV_VALUE_TOO_LONG,
+            at("BuildArgs.APP_BLOB"),
+        )
+        .text("4097 characters")
+        .fixed(image_s3(&format!(
+            "BuildArgs: {{APP_BLOB: '{}'}}",
+            "x".repeat(4096)
+        ))),
+        case(
+            "a build arg over 4096 characters, counted in characters",
+            image_s3(&format!("BuildArgs: {{APP_BLOB: '{}'}}", "é".repeat(4097))),
+            ids::ENV_VALUE_TOO_LONG,
+            at("BuildArgs.APP_BLOB"),
+        )
+        .fixed(image_s3(&format!(
+            "BuildArgs: {{APP_BLOB: '{}'}}",
+            "é".repeat(4096)
+        ))),
+        case(
+            "an inline Dockerfile over 4096 characters once gzip+base64-encoded",
+            image(&format!(
+                "Source: {{Dockerfile: 'FROM scratch\n\nLABEL noise={}'}}",
+                noise(5000)
+            )),
+            ids::ENV_VALUE_TOO_LONG,
+            at("Source.Dockerfile"),
+        )
+        .text("gzip+base64")
+        .fixed(image(&format!(
+            "Source: {{Dockerfile: 'FROM scratch\n\nLABEL noise={}'}}",
+            noise(2000)
+        ))),
+        case(
+            "a retained repository with a fixed name: warning",
+            image_s3("Repository: {RepositoryName: api}"),
+            ids::RETAINED_NAMED_REPOSITORY,
+            at("Repository.RepositoryName"),
+        )
+        .text("ExistingRepositoryName")
+        .fixed(image_s3("Repository: {ImageScanOnPush: true}")),
     ]
 }
 

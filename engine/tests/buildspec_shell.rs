@@ -137,6 +137,20 @@ fn project_variables(template: &Value, id: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A script as the build decodes it from its project variable (`base64 -d | gunzip`).
+fn unpack(packed: &str) -> String {
+    use base64::Engine;
+    use std::io::Read;
+    let compressed = base64::engine::general_purpose::STANDARD
+        .decode(packed)
+        .expect("script variable is base64");
+    let mut script = String::new();
+    flate2::read::GzDecoder::new(compressed.as_slice())
+        .read_to_string(&mut script)
+        .expect("script variable is gzip of UTF-8 text");
+    script
+}
+
 fn require_shellcheck() {
     match Command::new("shellcheck").arg("--version").output() {
         Ok(out) if out.status.success() => {}
@@ -301,10 +315,11 @@ fn every_generated_buildspec_command_passes_shellcheck() {
                 }
             }
         }
-        // The shared scripts those commands run, from the project's environment.
-        for (name, script) in project_variables(&template, id) {
-            if name.ends_with("_SCRIPT") {
+        // The shared scripts those commands run, from the project's environment (gzip+base64).
+        for (name, packed) in project_variables(&template, id) {
+            if name.ends_with("_SCRIPT_GZ") {
                 checked += 1;
+                let script = unpack(&packed);
                 if let Some(report) = shellcheck(scratch.path(), &format!("{id}-{name}"), &script) {
                     failures.push(report);
                 }
@@ -928,4 +943,48 @@ fn hostile_response_details_stay_data_in_the_final_phase() {
     assert_eq!(body["RequestId"], request.as_str());
     assert_eq!(body["LogicalResourceId"], logical.as_str());
     assert_eq!(body["PhysicalResourceId"], physical.as_str());
+}
+
+#[test]
+fn a_missing_or_damaged_script_fails_its_phase() {
+    // The scripts ride gzip+base64 in project variables; a value that does not decode must
+    // fail the command (an empty `bash -c ""` would succeed and skip the build silently).
+    let scratch = Scratch::new("damaged");
+    let bin = scratch.path().join("bin");
+    install_fakes(&bin);
+    let template = expanded(
+        "Resources:\n  Api:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: k}\n",
+    );
+    let all = commands(&template, "Api");
+    let scripts = project_variables(&template, "Api");
+    for (phase, command) in &all {
+        let variable = [
+            "CIB_LOGIN_SCRIPT_GZ",
+            "CIB_BUILD_SCRIPT_GZ",
+            "CIB_RESPOND_SCRIPT_GZ",
+        ]
+        .into_iter()
+        .find(|v| command.contains(v))
+        .unwrap_or_else(|| panic!("{phase}: {command:?} runs no shared script"));
+        let intact = scripts.get(variable).cloned().unwrap_or_default();
+        let truncated: String = intact.chars().take(intact.len() / 2).collect();
+        for (what, value) in [
+            ("missing", None),
+            ("empty", Some(String::new())),
+            ("not base64", Some("%%%not base64%%%".to_owned())),
+            ("truncated", Some(truncated)),
+        ] {
+            let mut env = BTreeMap::new();
+            if let Some(value) = value {
+                env.insert(variable.to_owned(), value);
+            }
+            let out = run_phase(command, &env, &bin);
+            assert!(
+                !out.status.success(),
+                "{phase} succeeded with a {what} {variable}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }

@@ -54,7 +54,7 @@ Resources:
 "#;
 
 #[test]
-fn each_image_adds_two_resources_and_the_template_three() {
+fn each_image_adds_two_resources_and_the_template_four() {
     let t = expand_yaml(CONDITIONAL);
     assert_eq!(
         ids(&t),
@@ -65,6 +65,7 @@ fn each_image_adds_two_resources_and_the_template_three() {
             "Worker",
             "WorkerRepository",
             "ContainerImageBuildRole",
+            "ContainerImageBuildLogGroup",
             "ContainerImageBuildProjectAmd64",
             "ContainerImageBuildReplication"
         ]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use cib_engine::template;
-use cib_engine::{Caller, ExpandOptions, Finding};
+use cib_engine::{Caller, ExpandOptions, Finding, Written};
 use clap::Args;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -122,6 +122,8 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect::<Map<String, Value>>(),
         provider_arn: support.provider_arn.clone(),
+        // The body below is pretty JSON; the size checks measure that text.
+        written: Written::PrettyJson,
     };
     let outcome =
         crate::live::expand(&clients, &packaged, &options, Some(&args.stack_name)).await?;

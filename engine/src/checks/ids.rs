@@ -20,8 +20,9 @@ pub const ID_COLLISION: &str = "CIB015";
 pub const SOURCE_FORM: &str = "CIB016";
 /// `ImageTag` and `ImageTagPrefix` are both set.
 pub const TAG_AND_PREFIX: &str = "CIB017";
-/// A log retention without a log group name.
-pub const RETENTION_WITHOUT_GROUP: &str = "CIB018";
+/// `BuildLogs.LogGroupName` with `RetentionInDays` or `KmsKeyId` (settings of a log group
+/// the template creates, which CloudFormation names).
+pub const NAMED_LOG_GROUP_WITH_SETTINGS: &str = "CIB018";
 /// More than 10 replication rules (distinct destination sets).
 pub const TOO_MANY_RULES: &str = "CIB020";
 /// More than 25 distinct replication destinations.
@@ -54,3 +55,7 @@ pub const TEMPLATE_TOO_LARGE: &str = "CIB041";
 pub const TEMPLATE_NEEDS_S3: &str = "CIB042";
 /// Build timeout plus replica wait does not fit in the custom resource timeout.
 pub const TIMEOUT_TOO_LONG: &str = "CIB043";
+/// A literal value that cannot fit in one CodeBuild environment variable.
+pub const ENV_VALUE_TOO_LONG: &str = "CIB044";
+/// A repository with a fixed name that the stack retains on delete.
+pub const RETAINED_NAMED_REPOSITORY: &str = "CIB045";

@@ -2,12 +2,14 @@
 //! module runs them all and lists them (the README's table is generated from [`CATALOG`]).
 
 pub mod build_args;
+pub mod env_values;
 pub mod ids;
 pub mod lambda;
 pub mod logs;
 pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
+pub mod retained_names;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
@@ -15,6 +17,7 @@ pub mod timeout;
 use serde_json::Value;
 
 use crate::finding::{Finding, Severity};
+use crate::options::Written;
 use crate::spec::ImageSpec;
 
 /// What every check sees.
@@ -28,6 +31,8 @@ pub struct Context<'a> {
     pub expanded: &'a Value,
     /// The stack's region, when known.
     pub region: Option<&'a str>,
+    /// The text the expansion is written as.
+    pub written: Written,
 }
 
 /// One entry of the check catalog.
@@ -100,8 +105,8 @@ pub const CATALOG: &[CheckInfo] = &[
         "ImageTag and ImageTagPrefix are both set",
     ),
     error(
-        ids::RETENTION_WITHOUT_GROUP,
-        "BuildLogs.RetentionInDays without a LogGroupName of the image's own, or a log group claimed twice",
+        ids::NAMED_LOG_GROUP_WITH_SETTINGS,
+        "BuildLogs.LogGroupName together with RetentionInDays or KmsKeyId (the log groups the template creates are named by CloudFormation)",
     ),
     error(
         ids::TOO_MANY_RULES,
@@ -164,17 +169,27 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::TIMEOUT_TOO_LONG,
         "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
     ),
+    error(
+        ids::ENV_VALUE_TOO_LONG,
+        "a literal BuildArgs value over 4096 characters, or an inline Source.Dockerfile over 4096 once gzip+base64-encoded (CodeBuild's limit per environment variable)",
+    ),
+    warning(
+        ids::RETAINED_NAMED_REPOSITORY,
+        "a Repository.RepositoryName that the stack retains on delete: the next deploy of the stack fails with \"already exists\"",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
 pub fn run(context: &Context<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(build_args::check(context));
+    findings.extend(env_values::check(context));
     findings.extend(tags::check(context));
     findings.extend(logs::check(context));
     findings.extend(regions::check(context));
     findings.extend(replication_limits::check(context));
     findings.extend(timeout::check(context));
+    findings.extend(retained_names::check(context));
     findings.extend(lambda::check(context));
     findings.extend(template_limits::check(context));
     findings

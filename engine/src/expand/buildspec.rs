@@ -4,11 +4,15 @@
 //! as environment variables set by the provider; the only per-image text is the list of
 //! build-argument names (validated identifiers), the secret slots and the user's own
 //! commands, which are shell by definition. The shared scripts (login, build, respond)
-//! live once per CodeBuild project in its environment variables, so 200 images do not
-//! carry 200 copies of them.
+//! live once per CodeBuild project in its environment variables, gzip+base64
+//! ([`super::packed`]) so each value stays within CodeBuild's 4096 characters, and 200
+//! images do not carry 200 copies of them.
+
+use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 
+use super::packed::gzip_base64;
 use crate::spec::ImageSpec;
 use crate::template::to_yaml;
 
@@ -19,12 +23,43 @@ pub const BUILD_SCRIPT: &str = include_str!("../../assets/build.sh");
 /// Answers CloudFormation at the end of the build.
 pub const RESPOND_SCRIPT: &str = include_str!("../../assets/respond.sh");
 
-/// The project environment variables that carry the shared scripts, with their text.
+/// Project variable that carries the login script (gzip+base64).
+pub const LOGIN_SCRIPT_VARIABLE: &str = "CIB_LOGIN_SCRIPT_GZ";
+/// Project variable that carries the build script (gzip+base64).
+pub const BUILD_SCRIPT_VARIABLE: &str = "CIB_BUILD_SCRIPT_GZ";
+/// Project variable that carries the respond script (gzip+base64).
+pub const RESPOND_SCRIPT_VARIABLE: &str = "CIB_RESPOND_SCRIPT_GZ";
+
+/// The project environment variables that carry the shared scripts, with each script's
+/// text (before compression).
 pub const SCRIPT_VARIABLES: &[(&str, &str)] = &[
-    ("CIB_LOGIN_SCRIPT", LOGIN_SCRIPT),
-    ("CIB_BUILD_SCRIPT", BUILD_SCRIPT),
-    ("CIB_RESPOND_SCRIPT", RESPOND_SCRIPT),
+    (LOGIN_SCRIPT_VARIABLE, LOGIN_SCRIPT),
+    (BUILD_SCRIPT_VARIABLE, BUILD_SCRIPT),
+    (RESPOND_SCRIPT_VARIABLE, RESPOND_SCRIPT),
 ];
+
+static PACKED_SCRIPTS: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+    SCRIPT_VARIABLES
+        .iter()
+        .map(|(name, script)| (*name, gzip_base64(script)))
+        .collect()
+});
+
+/// The project environment variables that carry the shared scripts, with their values
+/// (gzip+base64 of each script), computed once.
+pub fn packed_script_variables() -> &'static [(&'static str, String)] {
+    PACKED_SCRIPTS.as_slice()
+}
+
+/// The shell words that run the script carried in `variable` with bash: it is decoded
+/// inside the build, never spliced into this text. The script runs only when the whole
+/// value decoded (gunzip checks the length and CRC), so a missing, empty or damaged value
+/// fails its phase instead of running nothing, or half a script.
+pub fn run_script(variable: &str) -> String {
+    format!(
+        "cib_script=$(printf '%s' \"${variable}\" | base64 -d | gunzip) && bash -c \"$cib_script\""
+    )
+}
 
 /// Environment variable that carries the id of build secret `index`.
 pub fn secret_id_variable(index: usize) -> String {
@@ -39,7 +74,8 @@ pub fn secret_value_variable(index: usize) -> String {
 /// The build-phase command: the build script with the image's build-argument names
 /// and secret slots as its arguments.
 pub fn build_command(image: &ImageSpec) -> String {
-    let mut command = String::from("bash -c \"$CIB_BUILD_SCRIPT\" cib-build");
+    let mut command = run_script(BUILD_SCRIPT_VARIABLE);
+    command.push_str(" cib-build");
     for (name, _) in &image.build_args {
         command.push_str(" --build-arg ");
         command.push_str(name);
@@ -63,13 +99,13 @@ pub fn document(image: &ImageSpec) -> Value {
             json!({"commands": image.install_commands}),
         );
     }
-    let mut pre_build = vec![json!("bash -c \"$CIB_LOGIN_SCRIPT\"")];
+    let mut pre_build = vec![json!(run_script(LOGIN_SCRIPT_VARIABLE))];
     pre_build.extend(image.pre_build_commands.iter().cloned().map(Value::String));
     phases.insert("pre_build".into(), json!({"commands": pre_build}));
     phases.insert("build".into(), json!({"commands": [build_command(image)]}));
     phases.insert(
         "post_build".into(),
-        json!({"commands": ["bash -c \"$CIB_RESPOND_SCRIPT\""]}),
+        json!({"commands": [run_script(RESPOND_SCRIPT_VARIABLE)]}),
     );
     json!({
         "version": 0.2,

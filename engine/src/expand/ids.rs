@@ -13,6 +13,8 @@ use crate::spec::{BuildEnvironment, ImageSpec, RepositorySpec};
 pub const ROLE: &str = "ContainerImageBuildRole";
 /// The replication resource of the template.
 pub const REPLICATION: &str = "ContainerImageBuildReplication";
+/// The build log group of the template.
+pub const LOG_GROUP: &str = "ContainerImageBuildLogGroup";
 /// Prefix of the shared CodeBuild projects.
 pub const PROJECT_PREFIX: &str = "ContainerImageBuildProject";
 
@@ -21,7 +23,8 @@ pub fn repository(logical_id: &str) -> String {
     format!("{logical_id}Repository")
 }
 
-/// The log group of image `logical_id` (only when it asks for a retention).
+/// The log group of image `logical_id` (only when its `BuildLogs` differ from the
+/// template group's).
 pub fn log_group(logical_id: &str) -> String {
     format!("{logical_id}LogGroup")
 }
@@ -72,7 +75,7 @@ fn short_hash(env: &BuildEnvironment) -> String {
 
 /// Every logical ID the expansion will add, with the image (if any) that causes it.
 pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, Option<String>)> {
-    let mut out = vec![(ROLE.to_owned(), None)];
+    let mut out = vec![(ROLE.to_owned(), None), (LOG_GROUP.to_owned(), None)];
     for image in images {
         if matches!(image.repository, RepositorySpec::Owned { .. }) {
             out.push((
@@ -80,7 +83,7 @@ pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, 
                 Some(image.logical_id.clone()),
             ));
         }
-        if image.build_logs.retention_in_days.is_some() {
+        if super::log_group::has_own_group(image) {
             out.push((log_group(&image.logical_id), Some(image.logical_id.clone())));
         }
     }

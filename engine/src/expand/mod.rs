@@ -6,6 +6,7 @@ pub mod attributes;
 pub mod buildspec;
 pub mod ids;
 pub mod log_group;
+pub mod packed;
 pub mod project;
 pub mod refs;
 pub mod replication;
@@ -149,6 +150,10 @@ pub fn expand_template(
         }
     }
     expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&images)));
+    expanded.insert(
+        ids::LOG_GROUP.to_owned(),
+        Value::Object(log_group::template_resource()),
+    );
     for (env, id) in &projects {
         let timeout = images
             .iter()

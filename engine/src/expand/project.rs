@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::buildspec::SCRIPT_VARIABLES;
+use super::buildspec::packed_script_variables;
 use super::ids;
 use crate::spec::BuildEnvironment;
 
@@ -10,9 +10,9 @@ use crate::spec::BuildEnvironment;
 /// fails on purpose, so a build started by hand cannot push a wrong image.
 const GUARD_BUILDSPEC: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo \"This project only runs builds started by the ContainerImageBuild provider\"\n      - exit 1\n";
 
-/// Default build log group of the template.
+/// Default build log group of the template: the name of `ContainerImageBuildLogGroup`.
 pub fn default_log_group() -> Value {
-    json!({"Fn::Sub": "/container-image-build/${AWS::StackName}"})
+    json!({"Ref": ids::LOG_GROUP})
 }
 
 /// The project's name: the stack name and the project's logical ID, so the role can be
@@ -41,8 +41,8 @@ pub fn resource(
         "Type": "PLAINTEXT",
         "Value": if env.docker_server { "true" } else { "false" }
     })];
-    for (name, script) in SCRIPT_VARIABLES {
-        variables.push(json!({"Name": name, "Type": "PLAINTEXT", "Value": script}));
+    for (name, packed) in packed_script_variables() {
+        variables.push(json!({"Name": name, "Type": "PLAINTEXT", "Value": packed}));
     }
     environment.insert("EnvironmentVariables".into(), Value::Array(variables));
     if env.docker_server {

@@ -175,12 +175,13 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
     resource
 }
 
-/// Log groups the builds write to: the template's default and each image's own.
+/// Log groups the builds write to: the template's group and each image's own (a `Ref`
+/// to a generated group, or the name the image gives).
 pub fn log_group_names(images: &[ImageSpec]) -> Vec<Value> {
     let mut groups = vec![default_log_group()];
     for image in images {
-        if let Some(name) = &image.build_logs.group_name {
-            let group = if_image_exists(image, name.clone());
+        if let Some(name) = super::log_group::group_name(image) {
+            let group = if_image_exists(image, name);
             if !groups.contains(&group) {
                 groups.push(group);
             }

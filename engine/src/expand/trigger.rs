@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::attributes::depends_on;
 use super::buildspec;
 use super::ids;
+use super::log_group;
 use super::repository;
 use crate::spec::{ImageSpec, Source};
 
@@ -112,8 +113,8 @@ pub fn resource(
         "DockerLoginSecretArn",
         &image.docker_login_secret_arn,
     );
-    if let Some(group) = &image.build_logs.group_name {
-        p.insert("LogGroupName".into(), group.clone());
+    if let Some(group) = log_group::group_name(image) {
+        p.insert("LogGroupName".into(), group);
     }
     p.insert("ReplicaRegions".into(), json!(image.replica_regions));
     if !image.replica_regions.is_empty() {

@@ -71,8 +71,11 @@ pub enum RepositorySpec {
 pub struct BuildLogs {
     /// Log group name; default: one per template.
     pub group_name: Option<Value>,
-    /// Retention; when set the template gets a log group resource.
+    /// Retention; a value other than the template group's gives the image a log group
+    /// of its own.
     pub retention_in_days: Option<i64>,
+    /// KMS key (ARN) that encrypts the image's own log group (may be an intrinsic).
+    pub kms_key_id: Option<Value>,
 }
 
 /// What decides the CodeBuild project an image runs on: images with equal
@@ -300,6 +303,7 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
         .map(|logs| BuildLogs {
             group_name: logs.get("LogGroupName").cloned(),
             retention_in_days: logs.get("RetentionInDays").and_then(Value::as_i64),
+            kms_key_id: logs.get("KmsKeyId").cloned(),
         })
         .unwrap_or_default();
     let attribute = |key: &str| resource.get(key).cloned();

@@ -2,7 +2,7 @@
 //! a macro response out. The Lambda entry point (`main.rs`) only adapts this to
 //! `lambda_runtime`; everything here is a plain function over JSON.
 
-use cib_engine::{Caller, ExpandOptions, Finding};
+use cib_engine::{Caller, ExpandOptions, Finding, Written};
 use cib_policy::RuleFile;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -91,6 +91,8 @@ pub fn handle_with_rules(
         region: event.region.clone(),
         parameters: event.template_parameter_values.clone(),
         provider_arn: config.provider_arn.clone(),
+        // The fragment goes back to CloudFormation as compact JSON.
+        written: Written::CompactJson,
     };
     let outcome = cib_engine::expand(&event.fragment, &options);
     let mut findings = outcome.findings;
