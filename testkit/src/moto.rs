@@ -186,6 +186,14 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
+        if let Some(proxy) = &self.proxy {
+            for r in proxy.refusals() {
+                eprintln!(
+                    "strict layer refused {}: {}: {}",
+                    r.target, r.exception, r.message
+                );
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log_path);

@@ -12,6 +12,14 @@
 //! service ([`codebuild`], [`ecr`], [`ssm`]); each limit names its source. A limit is added
 //! here only from AWS's documentation (or, where AWS left one undocumented, the error text
 //! AWS is known to answer with), never from what the product happens to send.
+//!
+//! Not covered here because moto already refuses like AWS: DynamoDB item size (400 KB) and
+//! key lengths (2048/1024 bytes) (`moto/dynamodb/limits.py`). Lambda's REST API is not
+//! inspected: the product does not call it in moto-backed tests.
+//!
+//! A refusal fails the call like AWS's answer would; whatever the test asserts, the
+//! refusals are also printed to the test's output when the server stops, so one the
+//! product swallows is still seen.
 
 pub mod codebuild;
 pub mod ecr;
