@@ -11,6 +11,9 @@
 //!   repository), replication configuration (10 rules, 25 distinct destinations, 100 filters
 //!   per rule, filter pattern, no destination equal to the source); SSM PutParameter (4 KB
 //!   standard value, name rules). Each limit cites its source next to its constant.
+//!   Projects that moto's CloudFormation creates never cross the proxy:
+//!   [`strict::codebuild::check_template_projects`] holds an expanded template's projects
+//!   to the same CodeBuild limits.
 //! - [`ResponseRecorder`]: a local endpoint standing in for CloudFormation's presigned
 //!   response URL; it records every PUT and refuses a body over CloudFormation's 4096 bytes.
 //! - [`iam`]: the IAM inline-policy size per role (10,240 non-whitespace characters), checked

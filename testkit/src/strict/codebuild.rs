@@ -117,6 +117,60 @@ fn range(body: &Value, key: &str, (min, max): (i64, i64)) -> Result<(), Violatio
     }
 }
 
+/// Holds every `AWS::CodeBuild::Project` of an expanded template to the limits above:
+/// literal environment values, an inline `Source.BuildSpec`, `TimeoutInMinutes` and
+/// `QueuedTimeoutInMinutes`. Projects that moto's CloudFormation creates never pass through
+/// the proxy, so a template test calls this instead. The error names each project and
+/// variable. Values that are intrinsic functions are not resolved and not counted.
+pub fn check_template_projects(template: &Value) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let resources = template.get("Resources").and_then(Value::as_object);
+    for (id, resource) in resources.into_iter().flatten() {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::CodeBuild::Project") {
+            continue;
+        }
+        let properties = resource.get("Properties").unwrap_or(&Value::Null);
+        let environment = properties.get("Environment").unwrap_or(&Value::Null);
+        for variable in array(environment, "EnvironmentVariables") {
+            if let Some(value) = string(variable, "Value")
+                && aws_len(value) > ENV_VALUE_MAX
+            {
+                problems.push(format!(
+                    "{id}: Environment.EnvironmentVariables {} is {} characters, over \
+                     CodeBuild's {ENV_VALUE_MAX}",
+                    string(variable, "Name").unwrap_or("?"),
+                    aws_len(value)
+                ));
+            }
+        }
+        if let Some(spec) = properties
+            .get("Source")
+            .and_then(|s| string(s, "BuildSpec"))
+            && aws_len(spec) > BUILDSPEC_MAX
+        {
+            problems.push(format!(
+                "{id}: Source.BuildSpec is {} characters, over CodeBuild's {BUILDSPEC_MAX}",
+                aws_len(spec)
+            ));
+        }
+        for (key, (min, max)) in [
+            ("TimeoutInMinutes", BUILD_TIMEOUT_MINUTES),
+            ("QueuedTimeoutInMinutes", QUEUED_TIMEOUT_MINUTES),
+        ] {
+            if let Some(n) = properties.get(key).and_then(Value::as_i64)
+                && !(min..=max).contains(&n)
+            {
+                problems.push(format!("{id}: {key} is {n}, outside {min}-{max}"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +240,33 @@ mod tests {
         }
         assert!(check("CreateProject", &json!({"timeoutInMinutes": 2161})).is_err());
         assert!(check("UpdateProject", &json!({"queuedTimeoutInMinutes": 4})).is_err());
+    }
+
+    #[test]
+    fn template_projects_are_held_to_the_same_limits() {
+        let project = |value: String, timeout: i64| {
+            json!({"Resources": {"ContainerImageBuildProjectArm64": {
+                "Type": "AWS::CodeBuild::Project",
+                "Properties": {
+                    "Environment": {"EnvironmentVariables": [
+                        {"Name": "CIB_RESPOND_SCRIPT", "Value": value},
+                        {"Name": "CIB_STACK", "Value": {"Ref": "AWS::StackName"}}]},
+                    "Source": {"Type": "S3", "BuildSpec": "version: 0.2"},
+                    "TimeoutInMinutes": timeout}}}})
+        };
+        assert_eq!(
+            check_template_projects(&project("r".repeat(4096), 2160)),
+            Ok(())
+        );
+        let error = check_template_projects(&project("r".repeat(5431), 2161)).expect_err("over");
+        assert!(
+            error.contains(
+                "ContainerImageBuildProjectArm64: Environment.EnvironmentVariables \
+                            CIB_RESPOND_SCRIPT is 5431 characters"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("TimeoutInMinutes is 2161"), "{error}");
     }
 
     #[test]
