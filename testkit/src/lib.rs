@@ -1,8 +1,23 @@
 //! Reusable test fixtures for the workspace (a dev-dependency only).
 //!
-//! - [`MotoServer`]: a real `moto_server` on 127.0.0.1, from the project's venv.
+//! - [`MotoServer`]: a real `moto_server` on 127.0.0.1, from the project's venv, reached
+//!   through [`strict`]'s proxy.
+//! - [`strict`]: the strict layer. moto accepts values AWS refuses; the proxy answers a
+//!   JSON-protocol request (`X-Amz-Target`) that breaks a documented AWS limit the product
+//!   depends on with AWS's HTTP 400 and exception name, and forwards everything else to moto
+//!   unchanged. Covered: CodeBuild environment values (4096 characters), inline buildspec
+//!   size, build and queue timeout ranges; ECR image tags (128 characters, Docker's
+//!   characters), repository tags (key 128, value 256, allowed characters, 50 per
+//!   repository), replication configuration (10 rules, 25 distinct destinations, 100 filters
+//!   per rule, filter pattern, no destination equal to the source); SSM PutParameter (4 KB
+//!   standard value, name rules). Each limit cites its source next to its constant.
+//!   Projects that moto's CloudFormation creates never cross the proxy:
+//!   [`strict::codebuild::check_template_projects`] holds an expanded template's projects
+//!   to the same CodeBuild limits.
 //! - [`ResponseRecorder`]: a local endpoint standing in for CloudFormation's presigned
-//!   response URL; it records every PUT.
+//!   response URL; it records every PUT and refuses a body over CloudFormation's 4096 bytes.
+//! - [`iam`]: the IAM inline-policy size per role (10,240 non-whitespace characters), checked
+//!   on an expanded template.
 //! - [`RuntimeApi`]: a Lambda Runtime API emulator, to run a `lambda_runtime` handler binary
 //!   as a child process and feed it one event through its real loop.
 //!
@@ -10,10 +25,13 @@
 //! panics: a missing tool is a failing test, not a skipped one.
 
 pub mod http;
+pub mod iam;
 pub mod moto;
 pub mod recorder;
 pub mod runtime_api;
+pub mod strict;
 
 pub use moto::{MotoServer, venv_dir, venv_program};
 pub use recorder::{RecordedPut, ResponseRecorder};
 pub use runtime_api::{Outcome, RuntimeApi};
+pub use strict::{Refusal, StrictProxy};

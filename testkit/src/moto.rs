@@ -1,4 +1,7 @@
-//! Starts `moto_server` (the moto AWS emulator) on 127.0.0.1 for one test.
+//! Starts `moto_server` (the moto AWS emulator) on 127.0.0.1 for one test, behind the
+//! strict layer ([`crate::strict`]): [`MotoServer::endpoint`], [`MotoServer::port`] and
+//! [`MotoServer::sdk_env`] hand out the proxy, so every request a test or the product sends
+//! is held to AWS's documented limits before moto sees it.
 //!
 //! The server comes from the project's Python venv: `$CIB_VENV/bin/moto_server`, with
 //! `CIB_VENV` defaulting to `$HOME/.cache/cib/venv`. A missing server is a test failure, never
@@ -11,6 +14,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::strict::{Refusal, StrictProxy};
+
 /// How long the server may take to answer its first request.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -21,11 +26,12 @@ pub const TEST_SECRET_KEY: &str = "testing";
 /// The account id moto uses by default.
 pub const MOTO_ACCOUNT_ID: &str = "123456789012";
 
-/// A running `moto_server`, killed when dropped.
+/// A running `moto_server` behind its strict proxy, both stopped when dropped.
 pub struct MotoServer {
     child: Child,
     port: u16,
     log_path: PathBuf,
+    proxy: Option<StrictProxy>,
 }
 
 /// The venv that holds moto and cfn-lint: `$CIB_VENV`, else `$HOME/.cache/cib/venv`.
@@ -85,9 +91,13 @@ impl MotoServer {
                 child,
                 port,
                 log_path,
+                proxy: None,
             };
             match server.wait_ready() {
-                Ok(()) => return server,
+                Ok(()) => {
+                    server.proxy = Some(StrictProxy::start(port, MOTO_ACCOUNT_ID));
+                    return server;
+                }
                 Err(e) => last_error = e,
             }
         }
@@ -129,14 +139,32 @@ impl MotoServer {
         text.get(start..).unwrap_or_default().to_string()
     }
 
-    /// The port the server listens on.
-    pub fn port(&self) -> u16 {
-        self.port
+    fn proxy(&self) -> &StrictProxy {
+        match &self.proxy {
+            Some(p) => p,
+            None => panic!("moto_server has no strict proxy (it did not start)"),
+        }
     }
 
-    /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL` or an SDK's `endpoint_url`.
+    /// The port of the strict proxy in front of the server: what tests talk to.
+    pub fn port(&self) -> u16 {
+        self.proxy().port()
+    }
+
+    /// `http://127.0.0.1:<proxy port>`, for `AWS_ENDPOINT_URL` or an SDK's `endpoint_url`.
     pub fn endpoint(&self) -> String {
+        self.proxy().endpoint()
+    }
+
+    /// moto's own endpoint, without the strict layer: only for a test that must put state
+    /// into moto that AWS would refuse (none should need it).
+    pub fn unchecked_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request the strict layer refused so far, as AWS would have.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.proxy().refusals()
     }
 
     /// Environment variables that point an AWS SDK or the AWS CLI at this server, with test
@@ -158,6 +186,14 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
+        if let Some(proxy) = &self.proxy {
+            for r in proxy.refusals() {
+                eprintln!(
+                    "strict layer refused {}: {}: {}",
+                    r.target, r.exception, r.message
+                );
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log_path);

@@ -1,4 +1,12 @@
 //! A stand-in for CloudFormation's presigned response URL: it records every PUT.
+//!
+//! CloudFormation ignores an answer whose body is over 4096 bytes ("The total size of the
+//! response body can't exceed 4096 bytes", CloudFormation User Guide, Custom resource
+//! response objects); the resource then waits until its timeout. S3 would accept the PUT,
+//! so nothing in a real deploy says why. The recorder refuses such a body instead (HTTP 400,
+//! kept apart in [`ResponseRecorder::refused`], never in [`ResponseRecorder::puts`]), and
+//! fails the test when dropped unless the test took the refusals with
+//! [`ResponseRecorder::take_refused`].
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,11 +47,16 @@ impl RecordedPut {
     }
 }
 
+/// Largest response body CloudFormation accepts, in bytes (see the module docs).
+pub const MAX_RESPONSE_BYTES: usize = 4096;
+
 /// A local HTTP endpoint on 127.0.0.1 that answers every PUT with a configurable status and
-/// keeps what it received. Other methods get 405 and are not recorded.
+/// keeps what it received. Other methods get 405 and are not recorded; a body over
+/// [`MAX_RESPONSE_BYTES`] gets 400 and is recorded as refused.
 pub struct ResponseRecorder {
     server: Server,
     puts: Arc<Mutex<Vec<RecordedPut>>>,
+    refused: Arc<Mutex<Vec<RecordedPut>>>,
     status: Arc<AtomicU16>,
 }
 
@@ -51,25 +64,41 @@ impl ResponseRecorder {
     /// Starts the recorder on a free port.
     pub fn start() -> ResponseRecorder {
         let puts: Arc<Mutex<Vec<RecordedPut>>> = Arc::default();
+        let refused: Arc<Mutex<Vec<RecordedPut>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
-        let (p, s) = (Arc::clone(&puts), Arc::clone(&status));
+        let (p, r, s) = (Arc::clone(&puts), Arc::clone(&refused), Arc::clone(&status));
         let handler: Handler = Arc::new(move |req| {
             if req.method != "PUT" {
                 return Response::new(405, "only PUT is recorded");
             }
+            let size = req.body.len();
+            let put = RecordedPut {
+                path: req.path,
+                headers: req.headers,
+                body: req.body,
+            };
+            if size > MAX_RESPONSE_BYTES {
+                if let Ok(mut refused) = r.lock() {
+                    refused.push(put);
+                }
+                return Response::new(
+                    400,
+                    format!(
+                        "response body of {size} bytes refused: CloudFormation accepts at most \
+                         {MAX_RESPONSE_BYTES}"
+                    ),
+                );
+            }
             let code = s.load(Ordering::SeqCst);
             if let Ok(mut puts) = p.lock() {
-                puts.push(RecordedPut {
-                    path: req.path,
-                    headers: req.headers,
-                    body: req.body,
-                });
+                puts.push(put);
             }
             Response::new(code, "")
         });
         ResponseRecorder {
             server: Server::start(handler),
             puts,
+            refused,
             status,
         }
     }
@@ -93,6 +122,23 @@ impl ResponseRecorder {
         }
     }
 
+    /// The PUTs refused for a body over [`MAX_RESPONSE_BYTES`], in arrival order.
+    pub fn refused(&self) -> Vec<RecordedPut> {
+        match self.refused.lock() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Takes the refused PUTs (see [`Self::refused`]), so the recorder does not fail the
+    /// test when dropped: for a test that shows the refusal on purpose.
+    pub fn take_refused(&self) -> Vec<RecordedPut> {
+        match self.refused.lock() {
+            Ok(mut r) => std::mem::take(&mut *r),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
+
     /// The PUTs received on one path.
     pub fn puts_to(&self, path: &str) -> Vec<RecordedPut> {
         self.puts().into_iter().filter(|p| p.path == path).collect()
@@ -107,6 +153,21 @@ impl ResponseRecorder {
                 return puts;
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ResponseRecorder {
+    fn drop(&mut self) {
+        let refused = self.refused();
+        if !refused.is_empty() && !std::thread::panicking() {
+            let sizes: Vec<usize> = refused.iter().map(|p| p.body.len()).collect();
+            panic!(
+                "the response recorder refused {} answer(s) over CloudFormation's \
+                 {MAX_RESPONSE_BYTES}-byte limit (sizes {sizes:?}); CloudFormation would have \
+                 ignored them",
+                refused.len()
+            );
         }
     }
 }

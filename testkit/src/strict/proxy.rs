@@ -1,0 +1,311 @@
+//! The HTTP proxy that puts the strict checks in front of moto.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::{Caller, Refusal, Violation, check, ecr, region_of_authorization};
+
+type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+/// Headers that belong to one connection, not to the request or response they travel with.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+];
+
+/// The region a request without a SigV4 scope is taken to address.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// An HTTP proxy on 127.0.0.1 in front of a moto server: it answers requests that break an
+/// AWS limit itself (HTTP 400, AWS's exception name) and forwards everything else unchanged.
+/// It stops when dropped.
+pub struct StrictProxy {
+    addr: SocketAddr,
+    refusals: Arc<Mutex<Vec<Refusal>>>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    upstream: Upstream,
+    upstream_base: String,
+    account: String,
+    refusals: Arc<Mutex<Vec<Refusal>>>,
+}
+
+impl StrictProxy {
+    /// Starts a proxy on a free port of 127.0.0.1 that forwards to `http://127.0.0.1:<port>`,
+    /// a registry of account `account`.
+    ///
+    /// Panics if no port can be bound or the runtime cannot start (a fixture failing is a
+    /// test failure).
+    pub fn start(upstream_port: u16, account: &str) -> StrictProxy {
+        let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
+            Ok(l) => l,
+            Err(e) => panic!("strict proxy: cannot bind 127.0.0.1:0: {e}"),
+        };
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(e) => panic!("strict proxy: no local address: {e}"),
+        };
+        if let Err(e) = listener.set_nonblocking(true) {
+            panic!("strict proxy: cannot make the listener non-blocking: {e}");
+        }
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => panic!("strict proxy: cannot start a runtime: {e}"),
+        };
+        let refusals: Arc<Mutex<Vec<Refusal>>> = Arc::default();
+        let shared = Arc::new(Shared {
+            upstream: Client::builder(TokioExecutor::new()).build_http(),
+            upstream_base: format!("http://127.0.0.1:{upstream_port}"),
+            account: account.to_string(),
+            refusals: Arc::clone(&refusals),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, stopped)));
+        StrictProxy {
+            addr,
+            refusals,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The port the proxy listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request refused so far, in arrival order.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        match self.refusals.lock() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl Drop for StrictProxy {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => panic!("strict proxy: cannot register the listener: {e}"),
+    };
+    loop {
+        tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
+                    // A broken connection ends that connection only.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            return Ok(plain(
+                StatusCode::BAD_GATEWAY,
+                format!("strict proxy: cannot read the request: {e}"),
+            ));
+        }
+    };
+    if let Some(violation) = inspect(&shared, &parts, &body).await {
+        return Ok(refuse(&shared, &parts, violation));
+    }
+    Ok(forward(&shared, parts, body).await)
+}
+
+/// The limit a JSON-protocol request breaks, if any.
+async fn inspect(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Violation> {
+    let target = header(parts, "x-amz-target")?;
+    let json: Value = serde_json::from_slice(body).ok()?;
+    let caller = Caller {
+        region: header(parts, AUTHORIZATION.as_str())
+            .and_then(region_of_authorization)
+            .unwrap_or_else(|| DEFAULT_REGION.to_string()),
+        account: shared.account.clone(),
+    };
+    if let Some(violation) = check(target, &json, &caller) {
+        return Some(violation);
+    }
+    if target == format!("{}.TagResource", ecr::TARGET_PREFIX) {
+        return tags_after_tagging(shared, parts, &json).await;
+    }
+    None
+}
+
+/// TagResource adds to the tags a repository has: the limit counts both.
+async fn tags_after_tagging(shared: &Shared, parts: &Parts, body: &Value) -> Option<Violation> {
+    let arn = body.get("resourceArn")?.as_str()?;
+    let lookup = json!({"resourceArn": arn}).to_string();
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(format!("{}/", shared.upstream_base))
+        .header(
+            "x-amz-target",
+            format!("{}.ListTagsForResource", ecr::TARGET_PREFIX),
+        )
+        .header(CONTENT_TYPE, "application/x-amz-json-1.1");
+    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+        request = request.header(AUTHORIZATION, auth);
+    }
+    let request = request.body(Full::new(Bytes::from(lookup))).ok()?;
+    let response = shared.upstream.request(request).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let existing: Value =
+        serde_json::from_slice(&response.into_body().collect().await.ok()?.to_bytes()).ok()?;
+    let mut keys: std::collections::BTreeSet<&str> = super::array(&existing, "tags")
+        .iter()
+        .filter_map(|t| super::string(t, "Key"))
+        .collect();
+    keys.extend(
+        super::array(body, "tags")
+            .iter()
+            .filter_map(|t| super::string(t, "Key")),
+    );
+    ecr::too_many_tags(keys.len()).err()
+}
+
+fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn refuse(shared: &Shared, parts: &Parts, violation: Violation) -> Response<Full<Bytes>> {
+    let target = header(parts, "x-amz-target")
+        .unwrap_or_default()
+        .to_string();
+    let body = json!({"__type": violation.exception, "message": violation.message}).to_string();
+    if let Ok(mut refusals) = shared.refusals.lock() {
+        refusals.push(Refusal {
+            target,
+            exception: violation.exception,
+            message: violation.message,
+        });
+    }
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-amzn-requestid"),
+        HeaderValue::from_static("cib-strict-layer"),
+    );
+    if let Ok(value) = HeaderValue::from_str(violation.exception) {
+        headers.insert(HeaderName::from_static("x-amzn-errortype"), value);
+    }
+    response
+}
+
+async fn forward(shared: &Shared, parts: Parts, body: Bytes) -> Response<Full<Bytes>> {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri: Uri = match format!("{}{path}", shared.upstream_base).parse() {
+        Ok(u) => u,
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_GATEWAY,
+                format!("strict proxy: bad target {path}: {e}"),
+            );
+        }
+    };
+    let mut request = Request::new(Full::new(body));
+    *request.method_mut() = parts.method;
+    *request.uri_mut() = uri;
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            request.headers_mut().append(name, value.clone());
+        }
+    }
+    let response = match shared.upstream.request(request).await {
+        Ok(r) => r,
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_GATEWAY,
+                format!("strict proxy: moto did not answer: {e}"),
+            );
+        }
+    };
+    let (mut head, body) = response.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_GATEWAY,
+                format!("strict proxy: moto's answer broke off: {e}"),
+            );
+        }
+    };
+    for name in HOP_BY_HOP {
+        head.headers.remove(*name);
+    }
+    Response::from_parts(head, Full::new(body))
+}
+
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    response
+}
