@@ -70,7 +70,7 @@ fn every_expanded_sample_passes_cfn_lint() {
 /// IAM refuses a role whose inline policies exceed 10,240 characters; moto does not, so the
 /// expansions are held to it here (`cib_testkit::iam`).
 #[test]
-fn every_expanded_samples_roles_fit_iams_inline_policy_limit() {
+fn every_expanded_samples_roles_and_projects_fit_aws_limits() {
     let mut over = Vec::new();
     for sample in samples() {
         let output = common::cib()
@@ -83,6 +83,9 @@ fn every_expanded_samples_roles_fit_iams_inline_policy_limit() {
         let template: serde_json::Value =
             serde_json::from_slice(&output.stdout).expect("cib expand --format json writes JSON");
         if let Err(e) = cib_testkit::iam::check_role_inline_policy_sizes(&template) {
+            over.push(format!("{}: {e}", file_name(&sample)));
+        }
+        if let Err(e) = cib_testkit::strict::codebuild::check_template_projects(&template) {
             over.push(format!("{}: {e}", file_name(&sample)));
         }
     }
