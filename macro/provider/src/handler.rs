@@ -458,7 +458,10 @@ impl Provider {
             );
             return Ok(json!({"action": "ignored", "why": "answered by the build"}));
         }
-        let url = match self.stored_response_url(&parameter, &log.stack_id).await {
+        let url = match self
+            .stored_response_url(&state.project_name, &parameter, &log.stack_id)
+            .await
+        {
             Ok(url) => url,
             Err(why) => {
                 log.error(

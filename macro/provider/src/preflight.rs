@@ -89,10 +89,14 @@ impl Provider {
         }
     }
 
-    /// The response URL of a build of stack `stack_id` whose response parameter is
-    /// `parameter`: read from SSM, and only if it is CloudFormation's response URL.
+    /// The response URL of a build of project `project_name` for stack `stack_id` whose
+    /// response parameter is `parameter`: only when the parameter is one of that stack's,
+    /// the project is that stack's own (a build's variables are whatever its starter set,
+    /// so a build of another project could name this stack), and the stored value is
+    /// CloudFormation's response URL.
     pub(crate) async fn stored_response_url(
         &self,
+        project_name: &str,
         parameter: &str,
         stack_id: &str,
     ) -> Result<String, NotAnswered> {
@@ -101,6 +105,10 @@ impl Provider {
                 "response parameter `{parameter}` is not one of stack {stack_id}"
             )));
         }
+        let project = codebuild::project_info(&self.clients.codebuild, project_name)
+            .await
+            .map_err(|e| NotAnswered(format!("cannot look up the build's project: {e}")))?;
+        ownership::check(project_name, project.as_ref(), stack_id).map_err(NotAnswered)?;
         let url = ssm::get_secure(&self.clients.ssm, parameter)
             .await
             .map_err(|e| NotAnswered(format!("cannot read the response URL: {e}")))?;

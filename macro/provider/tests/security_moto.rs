@@ -104,6 +104,7 @@ async fn an_untagged_or_foreign_named_project_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_build_state_answer_reads_the_url_from_ssm_and_deletes_it() {
     let env = setup().await;
+    env.create_resources(&[]).await;
     let url = env.recorder.url("/cfn/b-1?X-Amz-Signature=x");
     let name = store_response_url(&env, "b-1", &url).await;
     let event = build_state_event(
@@ -260,4 +261,30 @@ async fn without_a_builder_image_no_build_starts() {
     assert_eq!(v["Status"], "FAILED");
     assert!(reason(&v).contains("BuilderImage"), "{}", reason(&v));
     assert!(env.builds().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_of_another_stacks_project_cannot_answer_for_this_stack() {
+    let env = setup().await;
+    // A build of the other stack's project whose starter set this stack's variables.
+    let theirs = "victim-ContainerImageBuildProjectAmd64";
+    env.create_project(theirs, Some(OTHER_STACK)).await;
+    let name =
+        store_response_url(&env, "b-1", &env.recorder.url("/cfn/b-1?X-Amz-Signature=x")).await;
+    let mut event = build_state_event(&name, "FAILED", json!([]));
+    event["detail"]["project-name"] = json!(theirs);
+    let out = env.handle(&event).await;
+    assert_eq!(out["action"], "ignored", "{out}");
+    assert!(
+        out["why"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("belongs to stack"),
+        "{out}"
+    );
+    assert!(env.recorder.puts().is_empty());
+    assert!(
+        parameter(&env, &name).await.is_some(),
+        "left for the real build"
+    );
 }

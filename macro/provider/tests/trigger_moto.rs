@@ -256,6 +256,7 @@ async fn build_state(env: &Env, status: &str, phases: serde_json::Value) -> serd
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_build_is_answered_failed_from_the_event() {
     let env = setup().await;
+    env.create_resources(&[]).await;
     let event = build_state(
         &env,
         "TIMED_OUT",
