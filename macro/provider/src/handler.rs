@@ -183,7 +183,9 @@ impl Provider {
                     .await;
             }
         };
-        if props.image_tag.is_none() {
+        // A trigger of the previous contract is never built, so even a fixed tag is
+        // answered from the image that exists (a rollback to such a template).
+        if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
             match self.existing_image(&props, &tag, log).await {
                 Some(data) => {
                     log.info("image already built; no build needed", json!({"tag": tag}));

@@ -240,6 +240,24 @@ async fn contract_versions_are_checked() {
     let v = env.recorder.puts_to("/cfn/v-3?X-Amz-Signature=x")[0].json();
     assert_eq!(v["Status"], "SUCCESS", "{v}");
     assert!(env.builds().await.is_empty());
+
+    // Even with a fixed tag (which the current contract always rebuilds).
+    props["ImageTag"] = json!("v1.2.3");
+    env.push_image("v1.2.3", &[HOME]).await;
+    env.handle(&cfn_event(
+        &env,
+        "Update",
+        "v-4",
+        TRIGGER,
+        &props,
+        None,
+        Some("ApiImage-0123456789abcdef"),
+    ))
+    .await;
+    let v = env.recorder.puts_to("/cfn/v-4?X-Amz-Signature=x")[0].json();
+    assert_eq!(v["Status"], "SUCCESS", "{v}");
+    assert_eq!(v["Data"]["ImageTag"], "v1.2.3");
+    assert!(env.builds().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
