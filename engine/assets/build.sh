@@ -1,10 +1,16 @@
-# Builds and pushes one image. Run by the buildspec as `bash -c "$CIB_BUILD_SCRIPT" cib-build
+# Builds and pushes one image. Run by the buildspec as `bash -c "<this script>" cib-build
 # [--build-arg NAME ...] [--secret ...]`: its arguments carry build-argument names only;
 # every value arrives in the environment, never in shell text.
 set -euo pipefail
-if [ -n "${CIB_INLINE_DOCKERFILE:-}" ]; then
+if [ "${CIB_DOCKER_SERVER:-false}" != "true" ] && [ -z "${CIB_BUILDER_IMAGE:-}" ]; then
+  echo "cib-build: CIB_BUILDER_IMAGE is empty: the support stack's BuilderImage parameter names no BuildKit image (run cib bootstrap again); not pulling one from Docker Hub" >&2
+  exit 1
+fi
+if [ -n "${CIB_INLINE_DOCKERFILE_GZ:-}" ]; then
+  # An inline Dockerfile travels gzip-compressed and base64-encoded (CodeBuild allows 4096
+  # characters per variable).
   context_dir=$(mktemp -d)
-  printf '%s\n' "$CIB_INLINE_DOCKERFILE" > "$context_dir/Dockerfile"
+  printf '%s' "$CIB_INLINE_DOCKERFILE_GZ" | base64 -d | gunzip > "$context_dir/Dockerfile"
   dockerfile="$context_dir/Dockerfile"
 else
   context_dir="${CODEBUILD_SRC_DIR:-.}"
@@ -21,11 +27,12 @@ if [ "${CIB_COMPRESSION:-gzip}" = "zstd" ]; then
 fi
 args+=(--output "$output")
 if [ "${CIB_DOCKER_SERVER:-false}" != "true" ]; then
-  docker buildx create --name cib --driver docker-container --use > /dev/null
-  if [ "${CIB_CACHE_DISABLED:-false}" != "true" ]; then
-    cache_ref="$CIB_REPOSITORY_URI:buildcache"
-    args+=(--cache-from "type=registry,ref=$cache_ref")
-    args+=(--cache-to "type=registry,ref=$cache_ref,mode=max,image-manifest=true,oci-mediatypes=true")
+  # The builder runs the support stack's pinned BuildKit image (copied into the account's
+  # ECR by cib bootstrap), never moby/buildkit from Docker Hub.
+  docker buildx create --name cib --driver docker-container --driver-opt "image=$CIB_BUILDER_IMAGE" --use > /dev/null
+  if [ "${CIB_CACHE_DISABLED:-false}" != "true" ] && [ -n "${CIB_CACHE_REF:-}" ]; then
+    args+=(--cache-from "type=registry,ref=$CIB_CACHE_REF")
+    args+=(--cache-to "type=registry,ref=$CIB_CACHE_REF,mode=max,image-manifest=true,oci-mediatypes=true")
   fi
 fi
 docker buildx build "${args[@]}" "$context_dir"

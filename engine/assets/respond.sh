@@ -3,8 +3,10 @@
 #
 # Reads only environment variables (set by the provider, see docs/expansion.md, and by
 # CodeBuild): no template value is ever part of this text. The JSON is built by jq from
-# --arg values and is kept within CloudFormation's 4096-byte limit by shortening the
-# Reason, never by cutting the JSON.
+# --arg values and is kept within CloudFormation's 4096-byte limit by cutting the middle
+# out of the Reason (its start says what failed, its end is the log link), never by
+# cutting the JSON. CIB_RESPONSE_URL is resolved by CodeBuild from the SSM parameter
+# CIB_RESPONSE_PARAMETER, which is deleted once the answer is delivered.
 #
 # Exit status: 0 once the answer was delivered (or when there is no one to answer), 1 when
 # it could not be delivered. post_build then ends FAILED, and the provider, invoked by the
@@ -89,13 +91,15 @@
                        StackId: $stack, RequestId: $request, LogicalResourceId: $logical}
       + (if $s == "SUCCESS" then {Data: data} else {} end);
     def fits: (tojson | utf8bytelength) <= $max;
-    def shorten($s; $r): if (body($s; $r + " [truncated]") | fits) or ($r == "")
-      then body($s; $r + " [truncated]")
-      else shorten($s; $r[0:([($r | length) - 64, 0] | max)]) end;
+    def cut($r; $keep): ($keep / 2 | floor) as $head | ($keep - $head) as $tail
+      | $r[0:$head] + " [truncated] " + (if $tail > 0 then $r[($r | length) - $tail:] else "" end);
+    def shorten($s; $r; $keep): if (body($s; cut($r; $keep)) | fits) or ($keep <= 0)
+      then body($s; cut($r; $keep))
+      else shorten($s; $r; [$keep - 64, 0] | max) end;
     if body($status; $reason) | fits then body($status; $reason)
     elif $status == "SUCCESS" then body("FAILED";
       "The response with its attributes would exceed CloudFormation'"'"'s 4096-byte limit (too many replica regions or a very long repository name)")
-    else shorten($status; $reason) end')
+    else shorten($status; $reason; [$reason | length, $max] | min) end')
   if [ -z "$body" ]; then
     log "could not build the response JSON"
     exit 1
@@ -104,6 +108,13 @@
   if curl -sS --fail --retry 5 --retry-delay 2 --retry-all-errors -X PUT \
     -H 'Content-Type:' --data-binary "$body" "$CIB_RESPONSE_URL" > /dev/null; then
     log "answer delivered"
+    if [ -n "${CIB_RESPONSE_PARAMETER:-}" ]; then
+      if aws ssm delete-parameter --name "$CIB_RESPONSE_PARAMETER" > /dev/null 2>&1; then
+        log "response parameter deleted"
+      else
+        log "could not delete the response parameter (ignored: it holds an answered URL)"
+      fi
+    fi
     exit 0
   fi
   log "the answer could not be delivered; the provider answers when the build ends"

@@ -660,6 +660,10 @@ fn hostile_values_reach_docker_as_single_arguments_and_run_nothing() {
     env.insert("CIB_REGISTRY".into(), registry.clone());
     env.insert("CIB_COMPRESSION".into(), compression.clone());
     env.insert("CIB_REPLICA_REGIONS".into(), next());
+    let builder_image = next();
+    let cache_ref = next();
+    env.insert("CIB_BUILDER_IMAGE".into(), builder_image.clone());
+    env.insert("CIB_CACHE_REF".into(), cache_ref.clone());
     env.insert("AWS_REGION".into(), next());
     env.insert("CODEBUILD_SRC_DIR".into(), src.display().to_string());
     env.insert("CIB_SECRET_ID_0".into(), secret_ids[0].clone());
@@ -705,11 +709,20 @@ fn hostile_values_reach_docker_as_single_arguments_and_run_nothing() {
         calls.contains(&login_call),
         "no registry login as expected: {calls:#?}"
     );
-    let create = calls.iter().any(|c| {
+    let create = calls.iter().find(|c| {
         c.first().map(String::as_str) == Some("buildx")
             && c.get(1).map(String::as_str) == Some("create")
     });
-    assert!(create, "no buildx builder created: {calls:#?}");
+    let create = create.unwrap_or_else(|| panic!("no buildx builder created: {calls:#?}"));
+    let driver_opt = create
+        .iter()
+        .position(|a| a == "--driver-opt")
+        .and_then(|i| create.get(i + 1));
+    assert_eq!(
+        driver_opt,
+        Some(&format!("image={builder_image}")),
+        "the builder runs the support stack's image, not Docker Hub's: {create:?}"
+    );
     let builds: Vec<&Vec<String>> = calls
         .iter()
         .filter(|c| {
@@ -718,7 +731,7 @@ fn hostile_values_reach_docker_as_single_arguments_and_run_nothing() {
         })
         .collect();
     assert_eq!(builds.len(), 1, "one docker buildx build: {calls:#?}");
-    let cache = format!("type=registry,ref={repository_uri}:buildcache");
+    let cache = format!("type=registry,ref={cache_ref}");
     let src_dir = src.display().to_string();
     let mut expected: Vec<String> = vec![
         "buildx".into(),
@@ -790,7 +803,11 @@ fn hostile_inline_dockerfile_and_login_secret_stay_data() {
     let user = hostile(&marker, 1);
     let password = hostile(&marker, 2);
     let server = hostile(&marker, 3);
-    env.insert("CIB_INLINE_DOCKERFILE".into(), inline.clone());
+    env.insert("CIB_INLINE_DOCKERFILE_GZ".into(), gzip_base64(&inline));
+    env.insert(
+        "CIB_BUILDER_IMAGE".into(),
+        "1.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:0".into(),
+    );
     env.insert("CIB_PLATFORM".into(), "linux/amd64".into());
     env.insert(
         "CIB_IMAGE_URI".into(),
@@ -863,7 +880,7 @@ fn hostile_inline_dockerfile_and_login_secret_stay_data() {
         .expect("--file");
     // The inline Dockerfile was written to the file docker reads, byte for byte.
     let written = fs::read_to_string(file).unwrap_or_default();
-    assert_eq!(written, format!("{inline}\n"));
+    assert_eq!(written, inline);
     assert!(
         !build.iter().any(|a| a.starts_with("--cache")),
         "cache disabled: {build:?}"
@@ -876,6 +893,62 @@ fn hostile_inline_dockerfile_and_login_secret_stay_data() {
     );
     // The inline Dockerfile is not in the buildspec either.
     assert!(!to_yaml(&template).contains("RUN $(touch"));
+}
+
+/// `text` gzip-compressed and base64-encoded, as the provider sends an inline Dockerfile
+/// (`CIB_INLINE_DOCKERFILE_GZ`), made with the system's gzip and base64.
+fn gzip_base64(text: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg("gzip -c | base64 -w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip and base64 run");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to gzip");
+    let out = child.wait_with_output().expect("gzip output");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("base64 is ASCII")
+}
+
+#[test]
+fn a_build_without_a_builder_image_fails_before_pulling_anything() {
+    let scratch = Scratch::new("no-builder");
+    let bin = scratch.path().join("bin");
+    install_fakes(&bin);
+    let log = scratch.path().join("docker.log");
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("CIB_PLATFORM".into(), "linux/amd64".into());
+    env.insert(
+        "CIB_IMAGE_URI".into(),
+        "1.dkr.ecr.us-east-1.amazonaws.com/r:t".into(),
+    );
+    env.insert(
+        "CIB_REPOSITORY_URI".into(),
+        "1.dkr.ecr.us-east-1.amazonaws.com/r".into(),
+    );
+    env.insert("CIB_BUILDER_IMAGE".into(), String::new());
+    env.insert("FAKE_DOCKER_LOG".into(), log.display().to_string());
+    env.insert(
+        "CODEBUILD_SRC_DIR".into(),
+        scratch.path().display().to_string(),
+    );
+    let script = include_str!("../assets/build.sh");
+    let out = run_phase(script, &env, &bin);
+    assert!(!out.status.success(), "must fail without a builder image");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CIB_BUILDER_IMAGE is empty"), "{stderr}");
+    assert!(
+        calls(&log).is_empty(),
+        "docker must not run: {:#?}",
+        calls(&log)
+    );
 }
 
 #[test]

@@ -54,6 +54,11 @@ pub struct BootstrapArgs {
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
 
+    /// The BuildKit image builds start their builder from, pinned by digest (the support
+    /// stack's `BuilderImage` parameter), e.g. an ECR copy of moby/buildkit.
+    #[arg(long, value_name = "URI")]
+    pub builder_image: Option<String>,
+
     /// The support stack's name.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK)]
     pub stack_name: String,
@@ -93,6 +98,9 @@ async fn run_async(args: &BootstrapArgs) -> Result<(), String> {
     }
     let artifacts = args.artifacts.clone().unwrap_or_else(default_artifacts);
     let mut parameters = BTreeMap::from([("ArtifactBucket".to_owned(), bucket.clone())]);
+    if let Some(image) = &args.builder_image {
+        parameters.insert("BuilderImage".to_owned(), image.clone());
+    }
     for (parameter, dir) in ARTIFACTS {
         let path = artifacts.join(dir).join("bootstrap.zip");
         let key = upload_artifact(&clients, &bucket, &path).await?;

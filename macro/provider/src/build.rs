@@ -10,6 +10,9 @@ pub enum VariableKind {
     Plaintext,
     /// The value is a Secrets Manager secret id or ARN, resolved by CodeBuild.
     SecretsManager,
+    /// The value is the name of an SSM parameter, resolved by CodeBuild inside the build
+    /// (BatchGetBuilds and build-state events show only the name).
+    ParameterStore,
 }
 
 /// One environment-variable override.
@@ -54,6 +57,16 @@ fn plain(name: &str, value: &str) -> Variable {
     }
 }
 
+/// What a build gets from the provider itself rather than from the trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildContext {
+    /// The SSM parameter holding the response URL (see [`crate::response_url`]).
+    pub response_parameter: String,
+    /// The BuildKit image the build starts its builder from (`CIB_BUILDER_IMAGE` of the
+    /// provider Lambda, the support stack's `BuilderImage`).
+    pub builder_image: String,
+}
+
 /// CodeBuild's longest build timeout, in minutes.
 pub const MAX_BUILD_MINUTES: u32 = 2160;
 
@@ -64,6 +77,7 @@ pub fn build_request(
     tag: &str,
     physical_id: &str,
     idempotency_token: &str,
+    context: &BuildContext,
 ) -> BuildRequest {
     let mut v = vec![
         plain("CIB_IMAGE_URI", &format!("{}:{tag}", props.repository_uri)),
@@ -89,14 +103,28 @@ pub fn build_request(
             "CIB_REPLICA_WAIT_SECONDS",
             &(props.replica_wait_minutes * 60).to_string(),
         ),
-        plain("CIB_RESPONSE_URL", &request.response_url),
+        // The URL itself stays in SSM: a PLAINTEXT value would be readable by anyone who
+        // may read builds.
+        Variable {
+            name: "CIB_RESPONSE_URL".into(),
+            value: context.response_parameter.clone(),
+            kind: VariableKind::ParameterStore,
+        },
+        plain("CIB_RESPONSE_PARAMETER", &context.response_parameter),
+        plain("CIB_BUILDER_IMAGE", &context.builder_image),
         plain("CIB_STACK_ID", &request.stack_id),
         plain("CIB_REQUEST_ID", &request.request_id),
         plain("CIB_LOGICAL_ID", &request.logical_resource_id),
         plain("CIB_PHYSICAL_ID", physical_id),
     ];
+    if let Some(cache_ref) = &props.cache_image_ref {
+        v.push(plain("CIB_CACHE_REF", cache_ref));
+    }
     if let Source::Inline { dockerfile } = &props.source {
-        v.push(plain("CIB_INLINE_DOCKERFILE", dockerfile));
+        v.push(plain(
+            crate::long_values::INLINE_DOCKERFILE_VARIABLE,
+            &crate::long_values::gzip_base64(dockerfile),
+        ));
     }
     if let Some(secret) = &props.docker_login_secret_arn {
         v.push(Variable {
@@ -143,13 +171,13 @@ pub fn build_request(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::event::RequestType;
     use crate::properties::tests::sample;
     use serde_json::json;
 
-    fn request() -> CfnRequest {
+    pub(crate) fn request() -> CfnRequest {
         CfnRequest {
             request_type: RequestType::Create,
             response_url: "https://example/r".into(),
@@ -163,12 +191,24 @@ mod tests {
         }
     }
 
+    pub(crate) fn context() -> BuildContext {
+        BuildContext {
+            response_parameter: "/ContainerImageBuild/responses/u/h".into(),
+            builder_image:
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:00".into(),
+        }
+    }
+
     #[test]
     fn every_input_travels_as_a_variable() {
         let mut m = sample();
         m.insert("BuildSecrets".into(), json!({"npm": "arn:secret:npm"}));
+        m.insert(
+            "CacheImageRef".into(),
+            json!("123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-cache/u:Api"),
+        );
         let props = TriggerProperties::parse(&m).expect("parse");
-        let b = build_request(&request(), &props, "t1", "Api-1", "tok");
+        let b = build_request(&request(), &props, "t1", "Api-1", "tok", &context());
         let get = |n: &str| {
             b.variables
                 .iter()
@@ -186,8 +226,32 @@ mod tests {
             Some(("arn:secret:npm", VariableKind::SecretsManager))
         );
         assert_eq!(
-            get("CIB_RESPONSE_URL").map(|v| v.0),
-            Some("https://example/r")
+            get("CIB_RESPONSE_URL"),
+            Some((
+                "/ContainerImageBuild/responses/u/h",
+                VariableKind::ParameterStore
+            )),
+            "the URL itself never becomes a build variable"
+        );
+        assert!(
+            b.variables
+                .iter()
+                .all(|v| !v.value.contains("https://example/r"))
+        );
+        assert_eq!(
+            get("CIB_RESPONSE_PARAMETER"),
+            Some((
+                "/ContainerImageBuild/responses/u/h",
+                VariableKind::Plaintext
+            ))
+        );
+        assert_eq!(
+            get("CIB_BUILDER_IMAGE").map(|v| v.0),
+            Some(context().builder_image.as_str())
+        );
+        assert_eq!(
+            get("CIB_CACHE_REF").map(|v| v.0),
+            Some("123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-cache/u:Api")
         );
         assert_eq!(b.source_location.as_deref(), Some("b/k.zip"));
         assert_eq!(b.timeout_minutes, 45, "30 of build + 15 of replica wait");

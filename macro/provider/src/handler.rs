@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::aws::codebuild::{self, StartFailure};
 use crate::aws::{Clients, ecr, respond};
-use crate::build::build_request;
+use crate::contract_version::{self, Support};
 use crate::error::ProviderError;
 use crate::event::{self, BuildStateChange, CfnRequest, Incoming, RequestType};
 use crate::ids;
@@ -171,6 +171,10 @@ impl Provider {
                     .await;
             }
         };
+        let support = match contract_version::support(props.contract_version.as_deref()) {
+            Ok(s) => s,
+            Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
+        };
         let tag = match tag::image_tag(&props) {
             Ok(t) => t,
             Err(e) => {
@@ -179,7 +183,9 @@ impl Provider {
                     .await;
             }
         };
-        if props.image_tag.is_none() {
+        // A trigger of the previous contract is never built, so even a fixed tag is
+        // answered from the image that exists (a rollback to such a template).
+        if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
             match self.existing_image(&props, &tag, log).await {
                 Some(data) => {
                     log.info("image already built; no build needed", json!({"tag": tag}));
@@ -189,6 +195,10 @@ impl Provider {
                 }
                 None => log.info("image not found everywhere; building", json!({"tag": tag})),
             }
+        }
+        if support == Support::ExistingImagesOnly {
+            let reason = contract_version::rebuild_refused();
+            return self.answer(log, &request.response_url, fail(reason)).await;
         }
         let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
         let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
@@ -206,7 +216,13 @@ impl Provider {
                 json!({"error": e.to_string()}),
             ),
         }
-        let build = build_request(request, &props, &tag, physical_id, &request_mark);
+        let build = match self
+            .prepare_build(request, &props, &tag, physical_id, &request_mark)
+            .await
+        {
+            Ok(build) => build,
+            Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
+        };
         let mut backoff = self.settings.account_limit_backoff;
         let build_id = loop {
             match codebuild::start_build(&self.clients.codebuild, &build).await {
@@ -219,6 +235,7 @@ impl Provider {
                              build quota and queue are full ({msg}); raise the quota or build \
                              fewer images at once"
                         );
+                        self.discard_response_parameter(&build, log).await;
                         return self.answer(log, &request.response_url, fail(reason)).await;
                     }
                     log.warn(
@@ -230,6 +247,7 @@ impl Provider {
                 }
                 Err(StartFailure::Other(msg)) => {
                     let reason = format!("CodeBuild StartBuild failed: {msg}");
+                    self.discard_response_parameter(&build, log).await;
                     return self.answer(log, &request.response_url, fail(reason)).await;
                 }
             }
@@ -405,7 +423,11 @@ impl Provider {
 
     async fn handle_build_state(&self, state: &BuildStateChange) -> Result<Value, ProviderError> {
         let mut environment = state.environment.clone();
-        if !environment.iter().any(|(n, _)| n == "CIB_RESPONSE_URL") && !state.build_id.is_empty() {
+        if !environment
+            .iter()
+            .any(|(n, _)| n == "CIB_RESPONSE_PARAMETER")
+            && !state.build_id.is_empty()
+        {
             match codebuild::build_environment(&self.clients.codebuild, &state.build_id).await {
                 Ok(env) => environment = env,
                 Err(e) => LogContext::default().warn(
@@ -426,8 +448,9 @@ impl Provider {
             logical_id: get("CIB_LOGICAL_ID"),
             request_id: get("CIB_REQUEST_ID"),
         };
-        let url = get("CIB_RESPONSE_URL");
-        if url.is_empty() || log.request_id.is_empty() {
+        // The event and BatchGetBuilds carry only the parameter's name; the URL is in SSM.
+        let parameter = get("CIB_RESPONSE_PARAMETER");
+        if parameter.is_empty() || log.request_id.is_empty() {
             return Ok(json!({"action": "ignored", "why": "not a ContainerImageBuild build"}));
         }
         if !state.needs_answer() {
@@ -437,13 +460,19 @@ impl Provider {
             );
             return Ok(json!({"action": "ignored", "why": "answered by the build"}));
         }
-        if !self.trusted_response_url(&url) {
-            log.error(
-                "response URL not trusted; not answering",
-                json!({"buildId": state.build_id}),
-            );
-            return Ok(json!({"action": "ignored", "why": "untrusted response URL"}));
-        }
+        let url = match self
+            .stored_response_url(&state.project_name, &parameter, &log.stack_id)
+            .await
+        {
+            Ok(url) => url,
+            Err(why) => {
+                log.error(
+                    "no trusted response URL; not answering",
+                    json!({"buildId": state.build_id, "why": why.0}),
+                );
+                return Ok(json!({"action": "ignored", "why": why.0}));
+            }
+        };
         let phase = state.failing_phase();
         let mut reason = format!("The image build ended {}", state.status);
         if let Some(p) = phase {
@@ -469,29 +498,18 @@ impl Provider {
             logical_resource_id: log.logical_id.clone(),
             data: BTreeMap::new(),
         };
-        self.answer(&log, &url, response).await
+        let answered = self.answer(&log, &url, response).await?;
+        self.delete_response_parameter(&parameter, &log).await;
+        Ok(answered)
     }
 
-    /// Response URLs read from a build come from the build's environment, which anyone who
-    /// may start builds can set: only presigned AWS URLs over https are answered.
-    fn trusted_response_url(&self, url: &str) -> bool {
+    /// Response URLs read back for a build-state event are answered only when they are
+    /// CloudFormation's response bucket of this region ([`crate::response_url`]).
+    pub(crate) fn trusted_response_url(&self, url: &str) -> bool {
         if self.settings.allow_http_response_url {
             return url.starts_with("http://") || url.starts_with("https://");
         }
-        let Some(rest) = url.strip_prefix("https://") else {
-            return false;
-        };
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        const AWS_SUFFIXES: [&str; 7] = [
-            ".amazonaws.com",
-            ".amazonaws.com.cn",
-            ".amazonaws.eu",
-            ".c2s.ic.gov",
-            ".sc2s.sgov.gov",
-            ".cloud.adc-e.uk",
-            ".csp.hci.ic.gov",
-        ];
-        !host.contains(['@', ':']) && AWS_SUFFIXES.iter().any(|s| host.ends_with(s))
+        crate::response_url::is_cloudformation_response_url(url, &self.clients.home_region)
     }
 }
 
@@ -549,6 +567,7 @@ mod tests {
             "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?sig=1"
         ));
         assert!(!p.trusted_response_url("http://cloudformation.s3.amazonaws.com/x"));
+        assert!(!p.trusted_response_url("https://attacker.s3.amazonaws.com/x"));
         assert!(!p.trusted_response_url("https://evil.example/x"));
         assert!(!p.trusted_response_url("https://user@evil.example/.amazonaws.com"));
         assert!(provider(true).trusted_response_url("http://127.0.0.1:9/x"));

@@ -11,14 +11,19 @@
 
 pub mod aws;
 pub mod build;
+pub mod contract_version;
 pub mod error;
 pub mod event;
 pub mod handler;
 pub mod ids;
 pub mod log;
+pub mod long_values;
+pub mod ownership;
+pub mod preflight;
 pub mod properties;
 pub mod replication;
 pub mod response;
+pub mod response_url;
 pub mod settings;
 pub mod tag;
 

@@ -76,6 +76,11 @@ pub struct TriggerProperties {
     pub log_group_name: Option<String>,
     /// How long the build waits for its replicas.
     pub replica_wait_minutes: u32,
+    /// The registry-cache reference (`<cache repository uri>:<logical id>`), absent when the
+    /// cache is off or the build uses a Docker server.
+    pub cache_image_ref: Option<String>,
+    /// `ContractVersion`: which version of the trigger contract wrote the properties.
+    pub contract_version: Option<String>,
 }
 
 /// Names an environment variable of the build may not take, because the buildspec and
@@ -261,6 +266,8 @@ impl TriggerProperties {
                 "ReplicaWaitMinutes",
                 Some(DEFAULT_REPLICA_WAIT_MINUTES),
             )?,
+            cache_image_ref: optional(props, "CacheImageRef")?,
+            contract_version: optional(props, "ContractVersion")?,
         })
     }
 
@@ -288,7 +295,7 @@ pub(crate) mod tests {
     pub(crate) fn sample() -> Map<String, Value> {
         let Value::Object(m) = json!({
             "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
-            "ContractVersion": "1",
+            "ContractVersion": "2",
             "ProjectName": "proj",
             "RepositoryName": "api",
             "RepositoryUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api",

@@ -1,8 +1,9 @@
 //! The custom-resource response body, never larger than CloudFormation's 4096-byte limit.
 //!
 //! The JSON is always valid: when the body would be too large the `Reason` is shortened
-//! (on a character boundary, with a marker); when even an empty reason leaves it too large
-//! (too much `Data`), the answer becomes FAILED with a short reason saying so.
+//! by cutting out its middle (on character boundaries, with a marker), so its start (what
+//! failed) and its end (the build's log link) both survive; when even an empty reason leaves
+//! it too large (too much `Data`), the answer becomes FAILED with a short reason saying so.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,8 @@ use serde::Serialize;
 /// CloudFormation's limit on the whole response body, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
 
-/// Appended to a reason that had to be shortened.
-const TRUNCATED: &str = " [truncated]";
+/// Put where the middle of a reason that had to be shortened was cut out.
+pub const TRUNCATED: &str = " [truncated] ";
 
 /// SUCCESS or FAILED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,21 +72,33 @@ impl CfnResponse {
             return serialize(&failed);
         }
         // Binary search on the number of reason characters kept: escaping makes the byte
-        // size of a prefix hard to predict, so measure it.
+        // size of a shortened reason hard to predict, so measure it.
         let chars: Vec<char> = self.reason.chars().collect();
         let (mut lo, mut hi) = (0usize, chars.len());
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            shortened.reason = chars[..mid].iter().collect::<String>() + TRUNCATED;
+            shortened.reason = cut_middle(&chars, mid);
             if serialize(&shortened).len() <= MAX_RESPONSE_BYTES {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
-        shortened.reason = chars[..lo].iter().collect::<String>() + TRUNCATED;
+        shortened.reason = cut_middle(&chars, lo);
         serialize(&shortened)
     }
+}
+
+/// `chars` shortened to `keep` characters plus the marker: the first half and the last half
+/// of what is kept, with [`TRUNCATED`] between them.
+fn cut_middle(chars: &[char], keep: usize) -> String {
+    let keep = keep.min(chars.len());
+    let head = keep / 2;
+    let tail = keep - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(TRUNCATED);
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 fn serialize(r: &CfnResponse) -> Vec<u8> {
@@ -132,7 +145,26 @@ mod tests {
             body.len()
         );
         let v: Value = serde_json::from_slice(&body).expect("json");
-        assert!(v["Reason"].as_str().is_some_and(|r| r.ends_with(TRUNCATED)));
+        assert!(v["Reason"].as_str().is_some_and(|r| r.contains(TRUNCATED)));
+    }
+
+    #[test]
+    fn a_shortened_reason_keeps_its_start_and_its_log_link() {
+        let link = "https://console.aws.amazon.com/codesuite/codebuild/projects/p/build/p%3A1/log";
+        let reason = format!(
+            "The image build failed in phase BUILD (FAILED: {}). Log: {link}",
+            "npm ERR! \"x\" é ".repeat(500)
+        );
+        let body = response(reason, BTreeMap::new()).to_body();
+        assert!(body.len() <= MAX_RESPONSE_BYTES, "{}", body.len());
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        let kept = v["Reason"].as_str().expect("reason");
+        assert!(
+            kept.starts_with("The image build failed in phase BUILD"),
+            "{kept}"
+        );
+        assert!(kept.ends_with(&format!("Log: {link}")), "{kept}");
+        assert!(kept.contains(TRUNCATED), "{kept}");
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub struct Settings {
     /// Accept plain-http response URLs from build state events (`CIB_ALLOW_HTTP_RESPONSE_URL`,
     /// only for local tests; default false).
     pub allow_http_response_url: bool,
+    /// The BuildKit image every build starts its builder from (`CIB_BUILDER_IMAGE`, the
+    /// support stack's `BuilderImage`); empty: builds are refused before StartBuild.
+    pub builder_image: String,
 }
 
 impl Default for Settings {
@@ -25,6 +28,7 @@ impl Default for Settings {
             replication_attempts: 5,
             account_limit_backoff: Duration::from_millis(10_000),
             allow_http_response_url: false,
+            builder_image: String::new(),
         }
     }
 }
@@ -50,6 +54,9 @@ impl Settings {
                 .unwrap_or(d.account_limit_backoff),
             allow_http_response_url: std::env::var("CIB_ALLOW_HTTP_RESPONSE_URL")
                 .is_ok_and(|v| v == "true"),
+            builder_image: std::env::var("CIB_BUILDER_IMAGE")
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default(),
         }
     }
 }

@@ -18,8 +18,8 @@ fn script() -> String {
 }
 
 /// The AWS CLI double: logs its arguments, answers `ecr describe-images` with the digest in
-/// the regions listed in $FAKE_IMAGE_REGIONS, and `codebuild batch-get-builds` with
-/// $FAKE_BUILDS_JSON.
+/// the regions listed in $FAKE_IMAGE_REGIONS, `codebuild batch-get-builds` with
+/// $FAKE_BUILDS_JSON, and `ssm delete-parameter` with success unless $FAKE_SSM_FAILS.
 const AWS_DOUBLE: &str = r#"#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$FAKE_AWS_LOG"
 region=""
@@ -36,6 +36,11 @@ case "$1 $2" in
     exit 254 ;;
   "codebuild batch-get-builds")
     cat "$FAKE_BUILDS_JSON" ;;
+  "ssm delete-parameter")
+    if [ -n "${FAKE_SSM_FAILS:-}" ]; then
+      echo "An error occurred (AccessDeniedException) when calling the DeleteParameter operation" >&2
+      exit 254
+    fi ;;
   *)
     echo "unexpected aws call: $*" >&2
     exit 2 ;;
@@ -74,6 +79,10 @@ fn run(recorder: &ResponseRecorder, env: &[(&str, &str)], builds: &Value) -> Run
             "https://console.example/build/proj:1111".into(),
         ),
         ("CIB_RESPONSE_URL", url),
+        (
+            "CIB_RESPONSE_PARAMETER",
+            "/ContainerImageBuild/responses/1/0011223344556677".into(),
+        ),
         (
             "CIB_STACK_ID",
             "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
@@ -234,12 +243,63 @@ fn a_huge_failure_message_is_truncated_and_stays_json() {
     assert!(run.output.status.success(), "{}", stderr(&run));
     let put = &recorder.puts()[0];
     assert!(put.body.len() <= 4096, "{} bytes", put.body.len());
+    assert!(
+        put.body.len() > 4096 - 200,
+        "uses the room: {}",
+        put.body.len()
+    );
     let v = put.json();
     assert_eq!(v["Status"], "FAILED");
+    let reason = v["Reason"].as_str().unwrap_or_default();
+    // The middle is cut: what failed and the log link both survive.
+    assert!(reason.contains(" [truncated] "), "{reason}");
     assert!(
-        v["Reason"]
-            .as_str()
-            .is_some_and(|r| r.ends_with("[truncated]"))
+        reason.starts_with("The image build failed in phase BUILD"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("Log: https://console.example/build/proj:1111"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn the_response_parameter_is_deleted_after_delivery_and_a_failed_delete_is_not_fatal() {
+    let recorder = ResponseRecorder::start();
+    let delivered = run(
+        &recorder,
+        &[("CODEBUILD_BUILD_SUCCEEDING", "0")],
+        &failed_build("boom"),
+    );
+    assert!(delivered.output.status.success(), "{}", stderr(&delivered));
+    assert!(
+        delivered.aws_calls.iter().any(|c| c
+            == "ssm delete-parameter --name /ContainerImageBuild/responses/1/0011223344556677"),
+        "{:?}",
+        delivered.aws_calls
+    );
+    let denied = run(
+        &recorder,
+        &[("CODEBUILD_BUILD_SUCCEEDING", "0"), ("FAKE_SSM_FAILS", "1")],
+        &failed_build("boom"),
+    );
+    assert!(denied.output.status.success(), "{}", stderr(&denied));
+    assert!(stderr(&denied).contains("could not delete the response parameter"));
+    assert_eq!(recorder.puts().len(), 2, "both answered");
+
+    // Not delivered: the parameter stays for the provider's answer.
+    let undelivered = ResponseRecorder::start();
+    undelivered.set_status(403);
+    let kept = run(
+        &undelivered,
+        &[("CODEBUILD_BUILD_SUCCEEDING", "0")],
+        &failed_build("boom"),
+    );
+    assert!(!kept.output.status.success());
+    assert!(
+        !kept.aws_calls.iter().any(|c| c.starts_with("ssm ")),
+        "{:?}",
+        kept.aws_calls
     );
 }
 

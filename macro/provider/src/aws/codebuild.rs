@@ -43,6 +43,7 @@ pub async fn start_build(client: &Client, req: &BuildRequest) -> Result<String, 
         let kind = match v.kind {
             VariableKind::Plaintext => EnvironmentVariableType::Plaintext,
             VariableKind::SecretsManager => EnvironmentVariableType::SecretsManager,
+            VariableKind::ParameterStore => EnvironmentVariableType::ParameterStore,
         };
         let var = EnvironmentVariable::builder()
             .name(&v.name)
@@ -100,4 +101,37 @@ pub async fn build_environment(
         .flat_map(|env| env.environment_variables())
         .map(|v| (v.name().to_string(), v.value().to_string()))
         .collect())
+}
+
+/// The project named `name` as BatchGetProjects describes it (its tags), or `None` when
+/// CodeBuild does not know it.
+pub async fn project_info(
+    client: &Client,
+    name: &str,
+) -> Result<Option<crate::ownership::ProjectInfo>, ProviderError> {
+    let out = client
+        .batch_get_projects()
+        .names(name)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "CodeBuild BatchGetProjects",
+            message: aws_sdk_codebuild::error::DisplayErrorContext(&e).to_string(),
+        })?;
+    Ok(out
+        .projects()
+        .iter()
+        .find(|p| p.name() == Some(name) || p.arn() == Some(name))
+        .map(|p| crate::ownership::ProjectInfo {
+            tags: p
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        }))
 }

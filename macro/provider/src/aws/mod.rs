@@ -4,6 +4,7 @@
 pub mod codebuild;
 pub mod ecr;
 pub mod respond;
+pub mod ssm;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -21,6 +22,8 @@ pub struct Clients {
     pub codebuild: aws_sdk_codebuild::Client,
     /// ECR in the home region.
     pub ecr: aws_sdk_ecr::Client,
+    /// SSM Parameter Store in the home region (the response parameters).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Clients {
@@ -40,6 +43,7 @@ impl Clients {
         Clients {
             codebuild: aws_sdk_codebuild::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
+            ssm: aws_sdk_ssm::Client::new(&sdk),
             home_region,
             sdk,
         }

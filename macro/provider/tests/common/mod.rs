@@ -13,9 +13,12 @@ use serde_json::{Value, json};
 
 pub const HOME: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
-pub const PROJECT: &str = "cib-project";
+/// A project named as the expansion names them, owned (tagged) by [`STACK_ID`].
+pub const PROJECT: &str = "stack-ContainerImageBuildProjectArm64";
 pub const REPO: &str = "stack-api";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/stack/11111111-2222-3333-4444-555555555555";
+/// The builder image the tests' provider passes to every build.
+pub const BUILDER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:4f1c5cfc2f47e907d17ff62fd75d84d2fd5284cb1eab2780ac0bffde4d4a4a5b";
 
 pub struct Env {
     pub moto: MotoServer,
@@ -42,6 +45,7 @@ pub async fn setup() -> Env {
         replication_attempts: 3,
         account_limit_backoff: Duration::from_millis(10),
         allow_http_response_url: true,
+        builder_image: BUILDER_IMAGE.into(),
     };
     let provider = Provider::new(Clients::new(sdk.clone()), settings);
     Env {
@@ -61,6 +65,10 @@ impl Env {
         aws_sdk_codebuild::Client::new(&self.sdk)
     }
 
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.sdk)
+    }
+
     /// The repository in the home region and each of `replicas`, and the shared project.
     pub async fn create_resources(&self, replicas: &[&str]) {
         for region in std::iter::once(&HOME).chain(replicas) {
@@ -71,10 +79,25 @@ impl Env {
                 .await
                 .expect("create repository");
         }
+        self.create_project(PROJECT, Some(STACK_ID)).await;
+    }
+
+    /// A CodeBuild project named `name`, tagged `aws:cloudformation:stack-id = owner` when
+    /// an owner is given (CloudFormation tags what it creates so).
+    pub async fn create_project(&self, name: &str, owner: Option<&str>) {
         use aws_sdk_codebuild::types::*;
+        let tags = owner.map(|stack| {
+            vec![
+                Tag::builder()
+                    .key("aws:cloudformation:stack-id")
+                    .value(stack)
+                    .build(),
+            ]
+        });
         self.codebuild()
             .create_project()
-            .name(PROJECT)
+            .name(name)
+            .set_tags(tags)
             .source(
                 ProjectSource::builder()
                     .r#type(SourceType::S3)
@@ -157,7 +180,7 @@ pub fn trigger_properties(stage: &str, replicas: &[&str]) -> Value {
     json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
         "ServiceTimeout": "3000",
-        "ContractVersion": "1",
+        "ContractVersion": "2",
         "ProjectName": PROJECT,
         "RepositoryName": REPO,
         "RepositoryUri": format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{REPO}"),
@@ -209,4 +232,73 @@ pub fn tag_of(props: &Value) -> String {
     };
     let p = cib_provider::properties::TriggerProperties::parse(m).expect("properties parse");
     cib_provider::tag::image_tag(&p).expect("tag")
+}
+
+/// Stores `url` as the response parameter of request `request_id` of [`STACK_ID`], as the
+/// provider does before StartBuild; returns the parameter's name.
+pub async fn store_response_url(env: &Env, request_id: &str, url: &str) -> String {
+    let hash = cib_provider::ids::short_hash(&[STACK_ID, request_id]);
+    let name = cib_contract::response_parameter_name(STACK_ID, &hash).expect("a stack ARN");
+    env.ssm()
+        .put_parameter()
+        .name(&name)
+        .value(url)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("put parameter");
+    name
+}
+
+/// The value of SSM parameter `name`, decrypted, or `None` when it does not exist.
+pub async fn parameter(env: &Env, name: &str) -> Option<(String, String)> {
+    let out = env
+        .ssm()
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .ok()?;
+    let p = out.parameter()?;
+    Some((
+        p.value().unwrap_or_default().to_string(),
+        p.r#type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+    ))
+}
+
+/// A `CodeBuild Build State Change` event of a build started for request `b-1` of
+/// [`STACK_ID`] whose response parameter is `parameter` (CodeBuild shows a PARAMETER_STORE
+/// variable's name, never its value).
+pub fn build_state_event(
+    parameter: &str,
+    status: &str,
+    phases: serde_json::Value,
+) -> serde_json::Value {
+    let vars = [
+        ("CIB_RESPONSE_URL", parameter.to_string()),
+        ("CIB_RESPONSE_PARAMETER", parameter.to_string()),
+        ("CIB_STACK_ID", STACK_ID.to_string()),
+        ("CIB_REQUEST_ID", "b-1".to_string()),
+        ("CIB_LOGICAL_ID", "ApiImage".to_string()),
+        ("CIB_PHYSICAL_ID", "ApiImage-0123456789abcdef".to_string()),
+    ];
+    json!({
+        "version": "0",
+        "source": "aws.codebuild",
+        "detail-type": "CodeBuild Build State Change",
+        "region": HOME,
+        "detail": {
+            "build-status": status,
+            "project-name": PROJECT,
+            "build-id": format!("arn:aws:codebuild:{HOME}:{ACCOUNT}:build/{PROJECT}:aaaa-bbbb"),
+            "additional-information": {
+                "environment": {"environment-variables": vars.iter().map(|(n, v)| json!({"name": n, "value": v, "type": if *n == "CIB_RESPONSE_URL" { "PARAMETER_STORE" } else { "PLAINTEXT" }})).collect::<Vec<_>>()},
+                "phases": phases,
+                "logs": {"deep-link": "https://console.aws.amazon.com/cloudwatch/home#logEvent:group=x"}
+            }
+        }
+    })
 }
