@@ -54,3 +54,5 @@ pub const TEMPLATE_TOO_LARGE: &str = "CIB041";
 pub const TEMPLATE_NEEDS_S3: &str = "CIB042";
 /// Build timeout plus replica wait does not fit in the custom resource timeout.
 pub const TIMEOUT_TOO_LONG: &str = "CIB043";
+/// The build role's inline policy can exceed IAM's 10,240 characters per role.
+pub const ROLE_POLICY_TOO_LARGE: &str = "CIB053";

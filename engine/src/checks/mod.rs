@@ -5,12 +5,14 @@ pub mod build_args;
 pub mod ids;
 pub mod lambda;
 pub mod logs;
+pub mod policy_size;
 pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
+pub mod worst_case;
 
 use serde_json::Value;
 
@@ -164,6 +166,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::TIMEOUT_TOO_LONG,
         "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
     ),
+    error(
+        ids::ROLE_POLICY_TOO_LARGE,
+        "the build role's inline policy, with every intrinsic at its longest value, is over IAM's 10,240 characters per role",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -177,6 +183,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(timeout::check(context));
     findings.extend(lambda::check(context));
     findings.extend(template_limits::check(context));
+    findings.extend(policy_size::check(context));
     findings
 }
 

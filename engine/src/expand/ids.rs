@@ -15,6 +15,8 @@ pub const ROLE: &str = "ContainerImageBuildRole";
 pub const REPLICATION: &str = "ContainerImageBuildReplication";
 /// Prefix of the shared CodeBuild projects.
 pub const PROJECT_PREFIX: &str = "ContainerImageBuildProject";
+/// The template's registry-cache repository (only when some image uses the cache).
+pub const CACHE: &str = "ContainerImageBuildCache";
 
 /// The repository of image `logical_id`.
 pub fn repository(logical_id: &str) -> String {
@@ -71,7 +73,11 @@ fn short_hash(env: &BuildEnvironment) -> String {
 }
 
 /// Every logical ID the expansion will add, with the image (if any) that causes it.
-pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, Option<String>)> {
+pub fn generated(
+    images: &[ImageSpec],
+    needs_replication: bool,
+    needs_cache: bool,
+) -> Vec<(String, Option<String>)> {
     let mut out = vec![(ROLE.to_owned(), None)];
     for image in images {
         if matches!(image.repository, RepositorySpec::Owned { .. }) {
@@ -87,6 +93,9 @@ pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, 
     out.extend(projects(images).into_iter().map(|(_, id)| (id, None)));
     if needs_replication {
         out.push((REPLICATION.to_owned(), None));
+    }
+    if needs_cache {
+        out.push((CACHE.to_owned(), None));
     }
     out
 }
