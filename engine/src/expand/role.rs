@@ -485,3 +485,36 @@ fn vpc_statements(images: &[ImageSpec]) -> Vec<Value> {
         }),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_key_prefix_is_what_is_known_before_the_first_substitution() {
+        assert_eq!(
+            known_key_prefix(&json!("a/b.zip")),
+            ("a/b.zip".into(), true)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Fn::Sub": "ctx/${Version}/x.zip"})),
+            ("ctx/".into(), false)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Fn::Join": ["/", ["ctx", "v1", {"Ref": "K"}]]})),
+            ("ctx/v1".into(), false)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Ref": "Key"})),
+            (String::new(), false)
+        );
+    }
+
+    #[test]
+    fn a_literal_key_with_a_substitution_marker_stays_literal_in_sub() {
+        assert_eq!(sub_literal("odd/${name}.zip"), "odd/${!name}.zip");
+        assert_eq!(common_prefix("ctx/api.zip", "ctx/app.zip"), "ctx/ap");
+    }
+}
