@@ -374,3 +374,43 @@ fn the_support_stack_gives_replicas_the_home_repositories_settings() {
     assert_eq!(p["EncryptionConfiguration"]["EncryptionType"], "AES256");
     assert_eq!(p["LifecyclePolicy"], LIFECYCLE_POLICY);
 }
+
+#[test]
+fn what_many_images_share_is_listed_once_in_the_role() {
+    // 200 images in one VPC, with the same login secret and pull-through cache, from two
+    // buckets, and 20 images with names of their own: only the 20 names add to the policy.
+    let mut text =
+        String::from("Parameters:\n  Subnets: {Type: 'List<AWS::EC2::Subnet::Id>'}\nResources:\n");
+    for i in 0..220 {
+        let bucket = if i % 2 == 0 { "bucket-a" } else { "bucket-b" };
+        let named = if i < 20 {
+            format!("\n      Repository: {{RepositoryName: team/service-{i}}}")
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "  Image{i}:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {{S3Bucket: {bucket}, S3Key: ctx/{i}.zip}}\n      DockerLoginSecretArn: arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf\n      PullThroughCachePrefixes: [docker-hub]\n      VpcConfig: {{VpcId: vpc-0123456789abcdef0, Subnets: [subnet-0123456789abcdef0, subnet-0123456789abcdef1], SecurityGroupIds: [sg-0123456789abcdef0]}}{named}\n"
+        ));
+    }
+    let outcome = outcome(&text);
+    let errors: Vec<&Finding> = outcome.findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let t = outcome.template.expect("expanded");
+    let count = |sid: &str| {
+        statement(&t, sid)["Resource"]
+            .as_array()
+            .map_or(1, Vec::len)
+    };
+    assert_eq!(count("ReadBuildSecrets"), 1);
+    assert_eq!(count("PullThroughCaches"), 1);
+    assert_eq!(count("ReadBuildContexts"), 2);
+    assert_eq!(count("PushImages"), 21);
+    assert_eq!(
+        statement(&t, "AttachToBuildSubnets")["Condition"]["ArnEquals"]["ec2:Subnet"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let (size, _) = measure(&t).expect("a role");
+    assert!(size <= MAX_ROLE_POLICY_CHARS, "{size}");
+}
