@@ -1213,7 +1213,25 @@ fn limit_cases() -> Vec<Case> {
             ids::TEMPLATE_NEEDS_S3,
             String::new(),
         ),
+        case(
+            "build role policy over IAM's 10,240 characters in the worst case",
+            secrets_from_parameters(""),
+            ids::ROLE_POLICY_TOO_LARGE,
+            "Resources.ContainerImageBuildRole.Properties.Policies".into(),
+        )
+        .text("10240")
+        .fixed(secrets_from_parameters(", MaxLength: 200")),
     ]
+}
+
+/// One image with 20 build secrets, each a parameter declared with `declaration` added.
+fn secrets_from_parameters(declaration: &str) -> String {
+    let mut out = String::from("Parameters:\n");
+    for i in 0..20 {
+        out.push_str(&format!("  S{i}: {{Type: String{declaration}}}\n"));
+    }
+    let secrets: String = (0..20).map(|i| format!("  s{i}: !Ref S{i}\n")).collect();
+    out + &image_s3(&format!("BuildSecrets:\n{secrets}"))
 }
 
 fn all_cases() -> Vec<Case> {

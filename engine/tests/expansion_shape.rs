@@ -64,6 +64,7 @@ fn each_image_adds_two_resources_and_the_template_four() {
             "ApiRepository",
             "Worker",
             "WorkerRepository",
+            "ContainerImageBuildCache",
             "ContainerImageBuildRole",
             "ContainerImageBuildLogGroup",
             "ContainerImageBuildProjectAmd64",
@@ -103,16 +104,25 @@ fn template_wide_resources_mention_a_conditional_image_only_when_it_exists() {
         filters[1],
         json!({"Fn::If": ["Worker", {"Filter": {"Ref": "WorkerRepository"}, "FilterType": "PREFIX_MATCH"}, {"Ref": "AWS::NoValue"}]})
     );
-    let statements =
-        r["ContainerImageBuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    // Generated repositories are one pattern in the role, whichever images exist; a
+    // named repository of a conditional image is listed only when the image exists.
+    let push = |t: &Value| {
+        t["Resources"]["ContainerImageBuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
             .as_array()
-            .expect("statements");
-    let push = statements
-        .iter()
-        .find(|s| s["Sid"] == "PushImages")
-        .expect("push statement");
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == "PushImages")
+            .expect("push statement")["Resource"]
+            .clone()
+    };
+    assert_eq!(push(&t).as_array().map(Vec::len), Some(1));
+    let named = expand_yaml(&CONDITIONAL.replace(
+        "Source: {S3Bucket: b, S3Key: worker.zip}",
+        "Source: {S3Bucket: b, S3Key: worker.zip}\n      Repository: {RepositoryName: team/worker}",
+    ));
     assert_eq!(
-        push["Resource"][1],
+        push(&named)[1],
         json!({"Fn::If": ["Worker", {"Fn::GetAtt": ["WorkerRepository", "Arn"]}, {"Ref": "AWS::NoValue"}]})
     );
 }

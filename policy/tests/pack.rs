@@ -23,6 +23,10 @@ const FAILING_PATHS: &[(&str, &str)] = &[
         "Resources.ApiImageRepository.Properties.LifecyclePolicy.LifecyclePolicyText.rules[1].selection.countType",
     ),
     (
+        "cib_ecr_immutable_content_tags",
+        "Resources.ApiImageRepository.Properties.ImageTagMutability",
+    ),
+    (
         "cib_codebuild_privileged_for_image_builds",
         "Resources.ContainerImageBuildProjectAmd64.Properties.Environment.PrivilegedMode",
     ),

@@ -59,3 +59,5 @@ pub const TIMEOUT_TOO_LONG: &str = "CIB043";
 pub const ENV_VALUE_TOO_LONG: &str = "CIB044";
 /// A repository with a fixed name that the stack retains on delete.
 pub const RETAINED_NAMED_REPOSITORY: &str = "CIB045";
+/// The build role's inline policy can exceed IAM's 10,240 characters per role.
+pub const ROLE_POLICY_TOO_LARGE: &str = "CIB053";

@@ -71,7 +71,7 @@ pub fn check(context: &Context<'_>) -> Vec<Finding> {
                 Some(&image.logical_id),
                 TemplatePath::properties_of(&image.logical_id).key("ImageTag"),
                 format!(
-                    "function `{function}` uses image `{}` by its fixed tag; Lambda pins the digest, so a re-push of the tag leaves the old digest untagged and it expires after 30 days",
+                    "function `{function}` uses image `{}` by its fixed tag; Lambda pins the digest, so a re-push of the tag (its repository is the only one with mutable tags) leaves the old digest untagged, and the lifecycle rule expires it once it is 30 days past its own push, possibly the next day",
                     image.logical_id
                 ),
                 format!(

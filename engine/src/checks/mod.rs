@@ -6,6 +6,7 @@ pub mod env_values;
 pub mod ids;
 pub mod lambda;
 pub mod logs;
+pub mod policy_size;
 pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
@@ -13,6 +14,7 @@ pub mod retained_names;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
+pub mod worst_case;
 
 use serde_json::Value;
 
@@ -177,6 +179,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::RETAINED_NAMED_REPOSITORY,
         "a Repository.RepositoryName that the stack retains on delete: the next deploy of the stack fails with \"already exists\"",
     ),
+    error(
+        ids::ROLE_POLICY_TOO_LARGE,
+        "the build role's inline policy, with every intrinsic at its longest value, is over IAM's 10,240 characters per role",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -192,6 +198,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(retained_names::check(context));
     findings.extend(lambda::check(context));
     findings.extend(template_limits::check(context));
+    findings.extend(policy_size::check(context));
     findings
 }
 

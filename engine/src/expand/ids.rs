@@ -17,6 +17,8 @@ pub const REPLICATION: &str = "ContainerImageBuildReplication";
 pub const LOG_GROUP: &str = "ContainerImageBuildLogGroup";
 /// Prefix of the shared CodeBuild projects.
 pub const PROJECT_PREFIX: &str = "ContainerImageBuildProject";
+/// The template's registry-cache repository (only when some image uses the cache).
+pub const CACHE: &str = "ContainerImageBuildCache";
 
 /// The repository of image `logical_id`.
 pub fn repository(logical_id: &str) -> String {
@@ -74,7 +76,11 @@ fn short_hash(env: &BuildEnvironment) -> String {
 }
 
 /// Every logical ID the expansion will add, with the image (if any) that causes it.
-pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, Option<String>)> {
+pub fn generated(
+    images: &[ImageSpec],
+    needs_replication: bool,
+    needs_cache: bool,
+) -> Vec<(String, Option<String>)> {
     let mut out = vec![(ROLE.to_owned(), None), (LOG_GROUP.to_owned(), None)];
     for image in images {
         if matches!(image.repository, RepositorySpec::Owned { .. }) {
@@ -90,6 +96,9 @@ pub fn generated(images: &[ImageSpec], needs_replication: bool) -> Vec<(String, 
     out.extend(projects(images).into_iter().map(|(_, id)| (id, None)));
     if needs_replication {
         out.push((REPLICATION.to_owned(), None));
+    }
+    if needs_cache {
+        out.push((CACHE.to_owned(), None));
     }
     out
 }

@@ -4,9 +4,11 @@
 
 pub mod attributes;
 pub mod buildspec;
+pub mod cache;
 pub mod ids;
 pub mod log_group;
 pub mod packed;
+pub mod names;
 pub mod project;
 pub mod refs;
 pub mod replication;
@@ -117,7 +119,8 @@ pub fn expand_template(
         });
     }
     let rules = replication::plan(&images);
-    let generated = ids::generated(&images, !rules.is_empty());
+    let needs_cache = cache::needed(&images);
+    let generated = ids::generated(&images, !rules.is_empty(), needs_cache);
     let collisions = ids::collisions(resources, &generated);
     if !collisions.is_empty() {
         return Err(collisions);
@@ -142,12 +145,15 @@ pub fn expand_template(
             id.clone(),
             Value::Object(trigger::resource(image, project_id, &token, &original)),
         );
-        if let Some(repo) = repository::resource(image) {
+        if let Some(repo) = repository::resource(image, &images) {
             expanded.insert(ids::repository(id), Value::Object(repo));
         }
         if let Some(group) = log_group::resource(image) {
             expanded.insert(ids::log_group(id), Value::Object(group));
         }
+    }
+    if needs_cache {
+        expanded.insert(ids::CACHE.to_owned(), Value::Object(cache::resource()));
     }
     expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&images)));
     expanded.insert(

@@ -1,14 +1,23 @@
-//! The ECR repository of one image, with the safe lifecycle policy.
+//! The ECR repository of one image: immutable tags and the safe lifecycle policy.
+//!
+//! Why a digest that a stack's resource points to is never expired: the only lifecycle
+//! rule expires *untagged* images, and every image the provider pushes carries a tag
+//! (`ImageUri`); with `IMMUTABLE` tags that tag can never be moved to another digest or
+//! removed by a push, so the digest behind it stays tagged for as long as the repository
+//! lives. The registry cache, whose tags do move, lives in a repository of its own
+//! (`cache.rs`). A fixed `ImageTag` is the exception, see [`tag_mutability`].
 
 use serde_json::{Map, Value, json};
 
 use super::attributes::with_condition;
 use super::ids;
+use super::names;
 use crate::spec::{ImageSpec, RepositorySpec};
 
 /// The lifecycle policy: untagged images expire 30 days after push; a tagged image is
 /// never expired, because Lambda pins images by digest and a count rule would break the
-/// next update or rollback of a function that still uses one.
+/// next update or rollback of a function that still uses one. The support stack's
+/// repository creation template gives replica repositories the same text.
 pub const LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images 30 days after push; tagged images are never expired","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#;
 
 /// How the trigger and the role refer to the image's repository.
@@ -22,8 +31,24 @@ pub struct RepositoryRefs {
     pub arn: Value,
 }
 
-/// The repository resource for an image that owns its repository.
-pub fn resource(image: &ImageSpec) -> Option<Map<String, Value>> {
+/// The image repository's tag mutability: `IMMUTABLE`, so a content tag once pushed
+/// always names the same digest; `MUTABLE` only when the image sets a fixed `ImageTag`,
+/// which the provider re-pushes on every rebuild. Then the previous digest loses its tag
+/// and the lifecycle rule expires it once it is 30 days past its own push (which may be
+/// the next day); a function deployed with it fails to start after that. Nothing in the
+/// registry protects that digest: CIB032 warns when a Lambda function takes such an
+/// image, and `ImageTagPrefix` (content tags) is the safe choice.
+pub fn tag_mutability(image: &ImageSpec) -> &'static str {
+    if image.image_tag.is_some() {
+        "MUTABLE"
+    } else {
+        "IMMUTABLE"
+    }
+}
+
+/// The repository resource for an image that owns its repository; `images` are all the
+/// template's images (a generated name must differ from theirs).
+pub fn resource(image: &ImageSpec, images: &[ImageSpec]) -> Option<Map<String, Value>> {
     let RepositorySpec::Owned {
         name,
         scan_on_push,
@@ -34,9 +59,11 @@ pub fn resource(image: &ImageSpec) -> Option<Map<String, Value>> {
         return None;
     };
     let mut properties = Map::new();
-    if let Some(name) = name {
-        properties.insert("RepositoryName".into(), name.clone());
-    }
+    let name = match name {
+        Some(name) => name.clone(),
+        None => names::generated_repository_name(image, images),
+    };
+    properties.insert("RepositoryName".into(), name);
     properties.insert(
         "ImageScanningConfiguration".into(),
         json!({"ScanOnPush": scan_on_push}),
@@ -46,7 +73,7 @@ pub fn resource(image: &ImageSpec) -> Option<Map<String, Value>> {
         None => json!({"EncryptionType": "AES256"}),
     };
     properties.insert("EncryptionConfiguration".into(), encryption);
-    properties.insert("ImageTagMutability".into(), json!("MUTABLE"));
+    properties.insert("ImageTagMutability".into(), json!(tag_mutability(image)));
     properties.insert(
         "LifecyclePolicy".into(),
         json!({"LifecyclePolicyText": LIFECYCLE_POLICY}),
@@ -103,10 +130,10 @@ pub fn refs(image: &ImageSpec) -> RepositoryRefs {
     }
 }
 
-/// ARN of the image's repository in another region (a replica).
-pub fn replica_arn(image: &ImageSpec, region: &str) -> Value {
+/// ARN of the image's repository in every region (its replicas included).
+pub fn any_region_arn(image: &ImageSpec) -> Value {
     json!({"Fn::Sub": [
-        "arn:${AWS::Partition}:ecr:${Region}:${AWS::AccountId}:repository/${Name}",
-        {"Region": region, "Name": refs(image).name}
+        "arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/${Name}",
+        {"Name": refs(image).name}
     ]})
 }

@@ -1,13 +1,26 @@
 //! The CodeBuild service role, scoped to what this template's builds touch.
+//!
+//! IAM allows 10,240 characters (whitespace not counted) of inline policy per role
+//! ("Role policy size cannot exceed 10,240 characters",
+//! https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html), so the
+//! policy must not grow with the number of images: generated repositories are named by
+//! one pattern (`cib/*-<stack uuid>`, in every region), source objects by bucket and the
+//! longest common key prefix, and only what the user names (a `RepositoryName`, an
+//! `ExistingRepositoryName`, a secret, a subnet) is listed, each once. CIB053 checks the
+//! worst case at synth time.
 
 use serde_json::{Map, Value, json};
 
+use cib_contract::{BUILDER_REPOSITORY, RESPONSE_PARAMETER_PREFIX};
+
 use super::attributes::if_image_exists;
+use super::cache;
+use super::names;
 use super::project::default_log_group;
 use super::repository;
 use crate::spec::{ImageSpec, Source};
 
-/// Actions a build needs on its own repository (push, cache, digest lookup).
+/// Actions a build needs on its own repository (push, digest lookup).
 const PUSH_ACTIONS: &[&str] = &[
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",
@@ -17,6 +30,24 @@ const PUSH_ACTIONS: &[&str] = &[
     "ecr:InitiateLayerUpload",
     "ecr:PutImage",
     "ecr:UploadLayerPart",
+];
+
+/// Actions a build needs on the registry cache (read and write the cache manifests).
+const CACHE_ACTIONS: &[&str] = &[
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+];
+
+/// Actions a build needs to pull an image (the builder image).
+const PULL_ACTIONS: &[&str] = &[
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
 ];
 
 /// Actions a build needs to pull through an ECR pull-through cache.
@@ -49,10 +80,6 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
         "Action": "ecr:GetAuthorizationToken",
         "Resource": "*"
     }));
-    let repositories: Vec<Value> = images
-        .iter()
-        .map(|image| if_image_exists(image, repository::refs(image).arn))
-        .collect();
     statements.push(json!({
         "Sid": "ReadOwnBuilds",
         "Effect": "Allow",
@@ -67,17 +94,9 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
         "Sid": "PushImages",
         "Effect": "Allow",
         "Action": PUSH_ACTIONS,
-        "Resource": repositories
+        "Resource": home_repositories(images)
     }));
-    let replicas: Vec<Value> = images
-        .iter()
-        .flat_map(|image| {
-            image
-                .replica_regions
-                .iter()
-                .map(move |region| if_image_exists(image, repository::replica_arn(image, region)))
-        })
-        .collect();
+    let replicas = replica_repositories(images);
     if !replicas.is_empty() {
         statements.push(json!({
             "Sid": "WaitForReplicas",
@@ -86,16 +105,35 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Resource": replicas
         }));
     }
-    let sources: Vec<Value> = images
-        .iter()
-        .filter_map(|image| match &image.source {
-            Source::S3 { bucket, key, .. } => Some(if_image_exists(
-                image,
-                json!({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", bucket, "/", key]]}),
-            )),
-            _ => None,
-        })
-        .collect();
+    if cache::needed(images) {
+        statements.push(json!({
+            "Sid": "BuildCache",
+            "Effect": "Allow",
+            "Action": CACHE_ACTIONS,
+            "Resource": cache::arn()
+        }));
+    }
+    statements.push(json!({
+        "Sid": "PullBuilder",
+        "Effect": "Allow",
+        "Action": PULL_ACTIONS,
+        "Resource": {"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{}/*",
+            builder_namespace()
+        )}
+    }));
+    statements.push(json!({
+        "Sid": "ReadResponseUrl",
+        "Effect": "Allow",
+        // The provider parks each build's response URL in a SecureString parameter under
+        // the stack's uuid; the build reads it and deletes it once it has answered.
+        "Action": ["ssm:GetParameters", "ssm:DeleteParameter"],
+        "Resource": names::sub_with_stack_uuid(&format!(
+            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}${{StackUuid}}/*",
+            RESPONSE_PARAMETER_PREFIX.trim_start_matches('/')
+        ))
+    }));
+    let sources = source_objects(images);
     if !sources.is_empty() {
         statements.push(json!({
             "Sid": "ReadBuildContexts",
@@ -104,20 +142,17 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Resource": sources
         }));
     }
-    let caches: Vec<Value> = images
-        .iter()
-        .flat_map(|image| {
-            image.pull_through_cache_prefixes.iter().map(move |prefix| {
-                if_image_exists(
-                    image,
-                    json!({"Fn::Sub": [
-                        "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${Prefix}/*",
-                        {"Prefix": prefix}
-                    ]}),
-                )
-            })
+    let caches = distinct(images.iter().flat_map(|image| {
+        image.pull_through_cache_prefixes.iter().map(move |prefix| {
+            if_image_exists(
+                image,
+                json!({"Fn::Sub": [
+                    "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${Prefix}/*",
+                    {"Prefix": prefix}
+                ]}),
+            )
         })
-        .collect();
+    }));
     if !caches.is_empty() {
         statements.push(json!({
             "Sid": "PullThroughCaches",
@@ -126,16 +161,13 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Resource": caches
         }));
     }
-    let secrets: Vec<Value> = images
-        .iter()
-        .flat_map(|image| {
-            image
-                .docker_login_secret_arn
-                .iter()
-                .chain(image.build_secrets.iter().map(|(_, arn)| arn))
-                .map(move |arn| if_image_exists(image, arn.clone()))
-        })
-        .collect();
+    let secrets = distinct(images.iter().flat_map(|image| {
+        image
+            .docker_login_secret_arn
+            .iter()
+            .chain(image.build_secrets.iter().map(|(_, arn)| arn))
+            .map(move |arn| if_image_exists(image, arn.clone()))
+    }));
     if !secrets.is_empty() {
         statements.push(json!({
             "Sid": "ReadBuildSecrets",
@@ -143,6 +175,9 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Action": "secretsmanager:GetSecretValue",
             "Resource": secrets
         }));
+    }
+    if let Some(statement) = kms_statement(!sources.is_empty(), !secrets.is_empty()) {
+        statements.push(statement);
     }
     statements.extend(vpc_statements(images));
     let mut properties = Map::new();
@@ -173,6 +208,191 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
     resource.insert("Type".into(), json!("AWS::IAM::Role"));
     resource.insert("Properties".into(), Value::Object(properties));
     resource
+}
+
+/// The namespace of the builder image's repository (`cib-tools` of `cib-tools/buildkit`):
+/// the support stack's `BuilderImage` parameter may name another image there.
+fn builder_namespace() -> &'static str {
+    BUILDER_REPOSITORY
+        .split_once('/')
+        .map_or(BUILDER_REPOSITORY, |(namespace, _)| namespace)
+}
+
+/// `values` without repeats, in first-seen order.
+fn distinct(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for value in values {
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    out
+}
+
+/// ARN of every generated repository of this stack in `region` (`${AWS::Region}` or `*`).
+fn generated_repositories_arn(region: &str) -> Value {
+    names::sub_with_stack_uuid(&format!(
+        "arn:${{AWS::Partition}}:ecr:{region}:${{AWS::AccountId}}:repository/{}",
+        names::generated_repository_pattern()
+    ))
+}
+
+/// The repositories the builds push to in the stack's region: every generated one by
+/// pattern, each named one (user `RepositoryName` or `ExistingRepositoryName`) by ARN.
+fn home_repositories(images: &[ImageSpec]) -> Vec<Value> {
+    let generated = images
+        .iter()
+        .any(names::has_generated_name)
+        .then(|| generated_repositories_arn("${AWS::Region}"));
+    distinct(
+        generated.into_iter().chain(
+            images
+                .iter()
+                .filter(|image| !names::has_generated_name(image))
+                .map(|image| if_image_exists(image, repository::refs(image).arn)),
+        ),
+    )
+}
+
+/// The repositories whose replicas the responder waits for, in every region.
+fn replica_repositories(images: &[ImageSpec]) -> Vec<Value> {
+    let with_replicas = || images.iter().filter(|i| !i.replica_regions.is_empty());
+    let generated = with_replicas()
+        .any(names::has_generated_name)
+        .then(|| generated_repositories_arn("*"));
+    distinct(
+        generated.into_iter().chain(
+            with_replicas()
+                .filter(|image| !names::has_generated_name(image))
+                .map(|image| if_image_exists(image, repository::any_region_arn(image))),
+        ),
+    )
+}
+
+/// The literal text a key is known to start with, and whether that is the whole key:
+/// the key itself when it is a string, the text before the first substitution of a
+/// `Fn::Sub`, the leading strings of a `Fn::Join`, else nothing.
+fn known_key_prefix(key: &Value) -> (String, bool) {
+    if let Value::String(text) = key {
+        return (text.clone(), true);
+    }
+    let Some(map) = key.as_object().filter(|m| m.len() == 1) else {
+        return (String::new(), false);
+    };
+    if let Some(sub) = map.get("Fn::Sub") {
+        let text = match sub {
+            Value::String(text) => Some(text.as_str()),
+            Value::Array(items) => items.first().and_then(Value::as_str),
+            _ => None,
+        };
+        let prefix = text.map_or("", |t| t.split("${").next().unwrap_or_default());
+        return (prefix.to_owned(), false);
+    }
+    if let Some(Value::Array(join)) = map.get("Fn::Join")
+        && let [Value::String(delimiter), Value::Array(parts)] = join.as_slice()
+    {
+        let mut prefix = String::new();
+        for (index, part) in parts.iter().enumerate() {
+            let Value::String(text) = part else { break };
+            if index > 0 {
+                prefix.push_str(delimiter);
+            }
+            prefix.push_str(text);
+        }
+        return (prefix, false);
+    }
+    (String::new(), false)
+}
+
+fn common_prefix(a: &str, b: &str) -> String {
+    a.chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect()
+}
+
+/// Text to put into a `Fn::Sub` template literally (`${` is written `${!`).
+fn sub_literal(text: &str) -> String {
+    text.replace("${", "${!")
+}
+
+/// The build contexts, one ARN per bucket: the bucket's single literal key, or the
+/// longest prefix every key of that bucket is known to start with, followed by `*`.
+fn source_objects(images: &[ImageSpec]) -> Vec<Value> {
+    struct Group<'a> {
+        bucket: &'a Value,
+        prefix: String,
+        exact: bool,
+        images: Vec<&'a ImageSpec>,
+    }
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for image in images {
+        let Source::S3 { bucket, key, .. } = &image.source else {
+            continue;
+        };
+        let (prefix, exact) = known_key_prefix(key);
+        match groups.iter_mut().find(|g| g.bucket == bucket) {
+            Some(group) => {
+                if !(group.exact && exact && group.prefix == prefix) {
+                    group.prefix = common_prefix(&group.prefix, &prefix);
+                    group.exact = false;
+                }
+                group.images.push(image);
+            }
+            None => groups.push(Group {
+                bucket,
+                prefix,
+                exact,
+                images: vec![image],
+            }),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|group| {
+            let wildcard = if group.exact { "" } else { "*" };
+            let arn = json!({"Fn::Sub": [
+                format!("arn:${{AWS::Partition}}:s3:::${{Bucket}}/{}{wildcard}", sub_literal(&group.prefix)),
+                {"Bucket": group.bucket}
+            ]});
+            // Conditional only when every image of the bucket has the same condition.
+            match group.images.as_slice() {
+                [first, rest @ ..]
+                    if rest.iter().all(|i| i.condition_name() == first.condition_name()) =>
+                {
+                    if_image_exists(first, arn)
+                }
+                _ => arn,
+            }
+        })
+        .collect()
+}
+
+/// `kms:Decrypt` for a source bucket or a secret encrypted with a customer managed key.
+/// The engine cannot know the key, so the statement names every key of the region but
+/// only for requests that S3 or Secrets Manager make on the build's behalf
+/// (`kms:ViaService`, https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service):
+/// through those services the role reaches only the objects and secrets the statements
+/// above allow, and the key's own policy must still let the role use it. A log group's
+/// key needs nothing here: CloudWatch Logs encrypts with its own service principal,
+/// which the key policy allows.
+fn kms_statement(sources: bool, secrets: bool) -> Option<Value> {
+    let services: Vec<Value> = [("s3", sources), ("secretsmanager", secrets)]
+        .into_iter()
+        .filter(|(_, used)| *used)
+        .map(|(service, _)| json!({"Fn::Sub": format!("{service}.${{AWS::Region}}.*")}))
+        .collect();
+    if services.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "Sid": "DecryptWithCustomerKeys",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"},
+        "Condition": {"StringLike": {"kms:ViaService": services}}
+    }))
 }
 
 /// Log groups the builds write to: the template's group and each image's own (a `Ref`
@@ -219,29 +439,31 @@ fn log_group_arn(group: &Value, suffix: &str) -> Value {
 }
 
 fn vpc_statements(images: &[ImageSpec]) -> Vec<Value> {
-    let subnets: Vec<Value> = images
-        .iter()
-        .filter_map(|image| image.environment.vpc_config.as_ref())
-        .filter_map(|vpc| vpc.get("Subnets"))
-        .cloned()
-        .collect();
+    let subnets: Vec<Value> = distinct(
+        images
+            .iter()
+            .filter_map(|image| image.environment.vpc_config.as_ref())
+            .filter_map(|vpc| vpc.get("Subnets"))
+            .cloned(),
+    );
     if subnets.is_empty() {
         return Vec::new();
     }
     // A subnet list given as one intrinsic (a `List<AWS::EC2::Subnet::Id>` parameter,
     // say) cannot be turned into ARNs; the permission is then scoped by service only.
     let all_literal = subnets.iter().all(Value::is_array);
-    let subnet_arns: Vec<Value> = subnets
-        .iter()
-        .filter_map(Value::as_array)
-        .flatten()
-        .map(|subnet| {
-            json!({"Fn::Sub": [
-                "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${Subnet}",
-                {"Subnet": subnet}
-            ]})
-        })
-        .collect();
+    let subnet_arns: Vec<Value> = distinct(
+        subnets
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|subnet| {
+                json!({"Fn::Sub": [
+                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${Subnet}",
+                    {"Subnet": subnet}
+                ]})
+            }),
+    );
     let mut condition =
         json!({"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}});
     if all_literal {
@@ -263,4 +485,37 @@ fn vpc_statements(images: &[ImageSpec]) -> Vec<Value> {
             "Condition": condition
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_key_prefix_is_what_is_known_before_the_first_substitution() {
+        assert_eq!(
+            known_key_prefix(&json!("a/b.zip")),
+            ("a/b.zip".into(), true)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Fn::Sub": "ctx/${Version}/x.zip"})),
+            ("ctx/".into(), false)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Fn::Join": ["/", ["ctx", "v1", {"Ref": "K"}]]})),
+            ("ctx/v1".into(), false)
+        );
+        assert_eq!(
+            known_key_prefix(&json!({"Ref": "Key"})),
+            (String::new(), false)
+        );
+    }
+
+    #[test]
+    fn a_literal_key_with_a_substitution_marker_stays_literal_in_sub() {
+        assert_eq!(sub_literal("odd/${name}.zip"), "odd/${!name}.zip");
+        assert_eq!(common_prefix("ctx/api.zip", "ctx/app.zip"), "ctx/ap");
+    }
 }

@@ -5,13 +5,14 @@ use serde_json::{Map, Value, json};
 
 use super::attributes::depends_on;
 use super::buildspec;
+use super::cache;
 use super::ids;
 use super::log_group;
 use super::repository;
 use crate::spec::{ImageSpec, Source};
 
 /// Version of the trigger's property contract with the provider.
-pub const CONTRACT_VERSION: &str = "1";
+pub const CONTRACT_VERSION: &str = cib_contract::CONTRACT_VERSION;
 
 /// Minutes the build waits for the image to reach its replica regions.
 pub const REPLICA_WAIT_MINUTES: u32 = 15;
@@ -102,6 +103,9 @@ pub fn resource(
             None => json!("false"),
         },
     );
+    if let Some(reference) = cache::image_ref(image) {
+        p.insert("CacheImageRef".into(), reference);
+    }
     if !image.install_commands.is_empty() {
         p.insert("InstallCommands".into(), json!(image.install_commands));
     }
