@@ -160,6 +160,7 @@ mod tests {
             physical_resource_id: None,
             resource_properties: sample(),
             old_resource_properties: None,
+            queue_retry: None,
         }
     }
 

@@ -13,12 +13,17 @@ pub mod aws;
 pub mod build;
 pub mod error;
 pub mod event;
+pub mod failure_destination;
 pub mod handler;
 pub mod ids;
+pub mod lock;
 pub mod log;
+pub mod ownership;
 pub mod properties;
 pub mod replication;
+pub mod replication_flow;
 pub mod response;
+pub mod retry;
 pub mod settings;
 pub mod tag;
 

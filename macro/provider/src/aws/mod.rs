@@ -3,7 +3,9 @@
 
 pub mod codebuild;
 pub mod ecr;
+pub mod invoke;
 pub mod respond;
+pub mod state;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -21,6 +23,10 @@ pub struct Clients {
     pub codebuild: aws_sdk_codebuild::Client,
     /// ECR in the home region.
     pub ecr: aws_sdk_ecr::Client,
+    /// DynamoDB in the home region (the support stack's state table).
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Lambda in the home region (the provider re-invoking itself).
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 impl Clients {
@@ -40,6 +46,8 @@ impl Clients {
         Clients {
             codebuild: aws_sdk_codebuild::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
             home_region,
             sdk,
         }
