@@ -3,7 +3,7 @@
 //!
 //! With the support stack's state table (production), the read-merge-write runs under the
 //! registry's lock ([`crate::lock`]) and the resource removes only the filters it added
-//! ([`crate::ownership`]). Without one (local use), writes are neither serialized nor
+//! ([`crate::filter_record`]). Without one (local use), writes are neither serialized nor
 //! recorded, and a Delete removes every filter the properties name.
 
 use std::time::{Duration, Instant};
@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use crate::aws::{ecr, state};
 use crate::error::ProviderError;
 use crate::event::{CfnRequest, RequestType};
+use crate::filter_record;
 use crate::handler::{Provider, answer_for};
 use crate::ids;
 use crate::lock::{self, LockRequest};
 use crate::log::LogContext;
-use crate::ownership;
 use crate::replication::{self, Desired};
 use crate::response::Status;
 
@@ -179,10 +179,10 @@ impl Provider {
         log: &LogContext,
     ) -> Result<usize, ProviderError> {
         let (ddb, ecr) = (&self.clients.dynamodb, &self.clients.ecr);
-        let key = ownership::record_key(&request.stack_id, &request.logical_resource_id);
+        let key = filter_record::record_key(&request.stack_id, &request.logical_resource_id);
         let mut stored = state::get_text(ddb, table, &key).await?;
         let mut owned = match &stored {
-            Some(text) => ownership::decode(&key, text)?,
+            Some(text) => filter_record::decode(&key, text)?,
             None => Desired::default(),
         };
         if stored.is_none() && request.request_type != RequestType::Create {
@@ -191,17 +191,17 @@ impl Provider {
                 json!({"record": key}),
             );
         }
-        let remove = ownership::minus(&owned, want);
+        let remove = filter_record::minus(&owned, want);
         for attempt in 1..=self.settings.replication_attempts {
             let live = ecr::replication(ecr).await?;
             let merged = replication::merge(&live, &remove, want);
-            let next = ownership::next_owned(&owned, want, &live);
+            let next = filter_record::next_owned(&owned, want, &live);
             if merged != live {
                 if adds_filters(&live, want) {
                     replication::check_limits(&merged, &self.clients.home_region, account)?;
                 }
                 // Recorded before writing: a retried event must know what this one added.
-                let text = ownership::encode(&next);
+                let text = filter_record::encode(&next);
                 if stored.as_deref() != Some(text.as_str()) {
                     state::put_text(ddb, table, &key, &text).await?;
                     stored = Some(text);
@@ -228,7 +228,7 @@ impl Provider {
                 if request.request_type == RequestType::Delete {
                     state::delete(ddb, table, &key).await?;
                 } else {
-                    let text = ownership::encode(&owned);
+                    let text = filter_record::encode(&owned);
                     if stored.as_deref() != Some(text.as_str()) {
                         state::put_text(ddb, table, &key, &text).await?;
                     }
