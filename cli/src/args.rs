@@ -116,6 +116,12 @@ pub struct CheckArgs {
     /// With --live: the stack this template deploys to (its own rules do not count twice).
     #[arg(long, value_name = "NAME", requires = "live")]
     pub stack_name: Option<String>,
+
+    /// With --live: the account's CodeBuild concurrent-build quota for the template's
+    /// compute types (Service Quotas, service codebuild); warn when more images than that
+    /// build on one [default: only ARM/Large is compared, with its documented default of 1].
+    #[arg(long, value_name = "N", requires = "live", value_parser = clap::value_parser!(u32).range(1..))]
+    pub codebuild_quota: Option<u32>,
 }
 
 /// The format of an expanded template.

@@ -68,6 +68,10 @@ pub fn check(args: &CheckArgs) -> ExitCode {
                 Err(message) => return fail_message(&message),
             }
             let expanded = cib_engine::expand(&value, &options).template;
+            findings.extend(crate::quota::findings(
+                expanded.as_ref(),
+                args.codebuild_quota,
+            ));
             findings.extend(crate::policy::findings(expanded.as_ref(), &rules));
         }
         Ok(Input::Parsed(value, format)) => {

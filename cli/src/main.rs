@@ -1,7 +1,8 @@
 //! `cib`: the ContainerImageBuild command-line tool, a thin layer over `cib-engine`.
 //!
 //! - `cib expand TEMPLATE` writes the expanded template (standard output or `-o FILE`).
-//! - `cib check TEMPLATE` prints every finding (`--live`: also against the ECR registry).
+//! - `cib check TEMPLATE` prints every finding (`--live`: also against the ECR registry and
+//!   CodeBuild's concurrent-build quota).
 //! - `cib package`, `cib bootstrap`, `cib deploy`: deploy with the AWS SDK.
 //!
 //! Exit codes: 0 success, 1 an error finding or an I/O error, 2 a usage error.
@@ -14,6 +15,7 @@ mod io;
 mod live;
 mod package;
 mod policy;
+mod quota;
 mod report;
 mod sarif;
 

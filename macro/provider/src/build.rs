@@ -188,6 +188,7 @@ pub(crate) mod tests {
             physical_resource_id: None,
             resource_properties: sample(),
             old_resource_properties: None,
+            queue_retry: None,
         }
     }
 

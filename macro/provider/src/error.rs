@@ -28,6 +28,17 @@ pub enum ProviderError {
     /// The replication configuration could not be made to stick.
     #[error("ECR replication configuration: {0}")]
     ReplicationConflict(String),
+    /// The replication lock could not be had in time.
+    #[error("ECR replication configuration not changed: {0}")]
+    LockTimeout(String),
+    /// The support stack's state table holds something unreadable.
+    #[error("state table item {key}: {message}")]
+    BadRecord {
+        /// The item's key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The answer could not be delivered to CloudFormation.
     #[error("sending the response to CloudFormation failed: {0}")]
     Response(String),

@@ -32,6 +32,10 @@ pub struct CfnRequest {
     /// The previous properties, on Update only.
     #[serde(default)]
     pub old_resource_properties: Option<Map<String, Value>>,
+    /// Set by the provider when it hands a trigger on to a later invocation of itself
+    /// because CodeBuild's queue is full (see `retry`); never sent by CloudFormation.
+    #[serde(default, rename = "CibQueueRetry")]
+    pub queue_retry: Option<crate::retry::QueueRetry>,
 }
 
 /// The CloudFormation request types.

@@ -3,20 +3,21 @@
 //! started build) from the build's final phase or the build-state path below.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::aws::codebuild::{self, StartFailure};
+use crate::aws::codebuild;
 use crate::aws::{Clients, ecr, respond};
 use crate::contract_version::{self, Support};
 use crate::error::ProviderError;
 use crate::event::{self, BuildStateChange, CfnRequest, Incoming, RequestType};
+use crate::failure_destination;
 use crate::ids;
 use crate::log::LogContext;
 use crate::properties::TriggerProperties;
-use crate::replication::{self, Desired};
 use crate::response::{CfnResponse, Status};
+use crate::retry;
 use crate::settings::Settings;
 use crate::tag;
 
@@ -24,11 +25,6 @@ use crate::tag;
 pub const TRIGGER_TYPE: &str = "Custom::ContainerImageBuild";
 /// The custom type of the template's replication resource.
 pub const REPLICATION_TYPE: &str = "Custom::ContainerImageBuildReplication";
-
-/// Time kept in hand before the Lambda's deadline for answering.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
-/// Longest pause between StartBuild attempts while the account's build queue is full.
-const MAX_ACCOUNT_LIMIT_BACKOFF: Duration = Duration::from_secs(120);
 
 /// The provider: AWS clients and settings.
 #[derive(Debug, Clone)]
@@ -47,7 +43,7 @@ fn log_for(request: &CfnRequest) -> LogContext {
     }
 }
 
-fn answer_for(
+pub(crate) fn answer_for(
     request: &CfnRequest,
     physical_id: &str,
     status: Status,
@@ -75,6 +71,9 @@ impl Provider {
     /// Returns a short summary of what was done. An error means no answer could be
     /// delivered (the invocation should fail, so Lambda retries it).
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Value, ProviderError> {
+        if let Some(record) = failure_destination::parse(&event) {
+            return self.handle_failure_record(&record).await;
+        }
         match event::parse(&event) {
             Ok(Incoming::Cfn(request)) => self.handle_cfn(&request, deadline).await,
             Ok(Incoming::BuildState(state)) => self.handle_build_state(&state).await,
@@ -110,7 +109,10 @@ impl Provider {
                 self.handle_trigger(request, &physical_id, &log, deadline)
                     .await
             }
-            REPLICATION_TYPE => self.handle_replication(request, &physical_id, &log).await,
+            REPLICATION_TYPE => {
+                self.handle_replication(request, &physical_id, &log, deadline)
+                    .await
+            }
             other => {
                 let reason = format!(
                     "this provider handles {TRIGGER_TYPE} and {REPLICATION_TYPE}, not {other}"
@@ -131,7 +133,7 @@ impl Provider {
     }
 
     /// Sends one answer and logs it.
-    async fn answer(
+    pub(crate) async fn answer(
         &self,
         log: &LogContext,
         url: &str,
@@ -187,13 +189,21 @@ impl Provider {
         // answered from the image that exists (a rollback to such a template).
         if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
             match self.existing_image(&props, &tag, log).await {
-                Some(data) => {
+                Ok(Some(data)) => {
                     log.info("image already built; no build needed", json!({"tag": tag}));
                     let mut ok = answer_for(request, physical_id, Status::Success, String::new());
                     ok.data = data;
                     return self.answer(log, &request.response_url, ok).await;
                 }
-                None => log.info("image not found everywhere; building", json!({"tag": tag})),
+                Ok(None) => log.info("image not found everywhere; building", json!({"tag": tag})),
+                Err(e) => {
+                    // Building on a failed lookup could push the tag again (a new digest).
+                    let reason = format!(
+                        "cannot tell whether {}:{tag} already exists, so no build was started: {e}",
+                        props.repository_name
+                    );
+                    return self.answer(log, &request.response_url, fail(reason)).await;
+                }
             }
         }
         if support == Support::ExistingImagesOnly {
@@ -223,33 +233,16 @@ impl Provider {
             Ok(build) => build,
             Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
         };
-        let mut backoff = self.settings.account_limit_backoff;
-        let build_id = loop {
-            match codebuild::start_build(&self.clients.codebuild, &build).await {
-                Ok(id) => break id,
-                Err(StartFailure::AccountLimit(msg)) => {
-                    let now = Instant::now();
-                    if now + backoff + DEADLINE_MARGIN > deadline {
-                        let reason = format!(
-                            "CodeBuild kept refusing the build because the account's concurrent \
-                             build quota and queue are full ({msg}); raise the quota or build \
-                             fewer images at once"
-                        );
-                        self.discard_response_parameter(&build, log).await;
-                        return self.answer(log, &request.response_url, fail(reason)).await;
-                    }
-                    log.warn(
-                        "build queue full; retrying StartBuild",
-                        json!({"error": msg, "backoffMs": backoff.as_millis() as u64}),
-                    );
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_ACCOUNT_LIMIT_BACKOFF);
-                }
-                Err(StartFailure::Other(msg)) => {
-                    let reason = format!("CodeBuild StartBuild failed: {msg}");
-                    self.discard_response_parameter(&build, log).await;
-                    return self.answer(log, &request.response_url, fail(reason)).await;
-                }
+        let build_id = match self
+            .start_while_time_left(request, &build, log, deadline)
+            .await
+        {
+            retry::Started::Build(id) => id,
+            // The re-invoked attempt writes the response parameter again before it starts.
+            retry::Started::Requeued(summary) => return Ok(summary),
+            retry::Started::Failed(reason) => {
+                self.discard_response_parameter(&build, log).await;
+                return self.answer(log, &request.response_url, fail(reason)).await;
             }
         };
         log.info(
@@ -274,22 +267,20 @@ impl Provider {
     }
 
     /// The response attributes if `tag` exists in the repository and in every replica
-    /// region with the same digest; `None` otherwise (or if ECR cannot be asked).
+    /// region with the same digest; `None` if it is missing somewhere; an error (naming the
+    /// region) when ECR cannot be asked.
     async fn existing_image(
         &self,
         props: &TriggerProperties,
         tag: &str,
         log: &LogContext,
-    ) -> Option<BTreeMap<String, String>> {
-        let digest = match ecr::image_digest(&self.clients.ecr, &props.repository_name, tag).await {
-            Ok(d) => d?,
-            Err(e) => {
-                log.warn(
-                    "cannot look the image up; building",
-                    json!({"error": e.to_string()}),
-                );
-                return None;
-            }
+    ) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+        let home = &self.clients.home_region;
+        let Some(digest) = ecr::image_digest(&self.clients.ecr, &props.repository_name, tag)
+            .await
+            .map_err(|e| in_region(home, e))?
+        else {
+            return Ok(None);
         };
         for region in &props.replica_regions {
             let client = self.clients.ecr_in(region);
@@ -300,124 +291,16 @@ impl Provider {
                         "image missing or different in a replica region",
                         json!({"region": region, "digest": other}),
                     );
-                    return None;
+                    return Ok(None);
                 }
-                Err(e) => {
-                    log.warn(
-                        "cannot look the replica up; building",
-                        json!({"region": region, "error": e.to_string()}),
-                    );
-                    return None;
-                }
+                Err(e) => return Err(in_region(region, e)),
             }
         }
-        Some(image_attributes(
+        Ok(Some(image_attributes(
             props,
             tag,
             &digest,
             &self.clients.home_region,
-        ))
-    }
-
-    async fn handle_replication(
-        &self,
-        request: &CfnRequest,
-        physical_id: &str,
-        log: &LogContext,
-    ) -> Result<Value, ProviderError> {
-        let account = ids::account_of(&request.stack_id)
-            .unwrap_or_default()
-            .to_string();
-        let parse = |props: &serde_json::Map<String, Value>| Desired::parse(props, &account);
-        let current = parse(&request.resource_properties);
-        let old = request
-            .old_resource_properties
-            .as_ref()
-            .map(parse)
-            .transpose()
-            .unwrap_or_else(|e| {
-                log.warn(
-                    "previous properties unreadable; treating as empty",
-                    json!({"error": e.to_string()}),
-                );
-                None
-            })
-            .unwrap_or_default();
-        let (remove, add) = match (request.request_type, current) {
-            (RequestType::Delete, Ok(current)) => (current, Desired::default()),
-            (RequestType::Delete, Err(e)) => {
-                // Nothing of ours can have been written from properties that do not parse.
-                log.warn(
-                    "properties unreadable on delete; nothing to remove",
-                    json!({"error": e.to_string()}),
-                );
-                (Desired::default(), Desired::default())
-            }
-            (RequestType::Create, Ok(current)) => (Desired::default(), current),
-            (RequestType::Update, Ok(current)) => (old, current),
-            (_, Err(e)) => {
-                let failed = answer_for(request, physical_id, Status::Failed, e.to_string());
-                return self.answer(log, &request.response_url, failed).await;
-            }
-        };
-        let result = self.apply_replication(&remove, &add, &account, log).await;
-        let response = match result {
-            Ok(rules) => {
-                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
-                ok.data.insert("RuleCount".into(), rules.to_string());
-                ok
-            }
-            Err(e) if request.request_type == RequestType::Delete => {
-                // A stack must be able to go away; say what was left behind.
-                log.error(
-                    "could not remove our replication filters",
-                    json!({"error": e.to_string()}),
-                );
-                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
-                ok.reason = format!("replication filters may remain: {e}");
-                ok
-            }
-            Err(e) => answer_for(request, physical_id, Status::Failed, e.to_string()),
-        };
-        self.answer(log, &request.response_url, response).await
-    }
-
-    /// Read, merge, check, write, then read back and verify; retried when another writer
-    /// changed the configuration in between. Returns the number of rules in the end.
-    async fn apply_replication(
-        &self,
-        remove: &Desired,
-        add: &Desired,
-        account: &str,
-        log: &LogContext,
-    ) -> Result<usize, ProviderError> {
-        let ecr = &self.clients.ecr;
-        for attempt in 1..=self.settings.replication_attempts {
-            let live = ecr::replication(ecr).await?;
-            let merged = replication::merge(&live, remove, add);
-            if merged != live {
-                replication::check_limits(&merged, &self.clients.home_region, account)?;
-                ecr::put_replication(ecr, &merged).await?;
-                log.info(
-                    "replication configuration written",
-                    json!({"rules": merged.rules.len(), "attempt": attempt}),
-                );
-                tokio::time::sleep(self.settings.replication_settle).await;
-            }
-            let now = ecr::replication(ecr).await?;
-            if replication::includes(&now, add) && replication::excludes(&now, remove, add) {
-                return Ok(now.rules.len());
-            }
-            log.warn(
-                "replication configuration changed by another writer; merging again",
-                json!({"attempt": attempt}),
-            );
-            tokio::time::sleep(self.settings.replication_settle * attempt).await;
-        }
-        Err(ProviderError::ReplicationConflict(format!(
-            "other writers kept changing the registry's replication configuration; gave up after \
-             {} attempts",
-            self.settings.replication_attempts
         )))
     }
 
@@ -510,6 +393,17 @@ impl Provider {
             return url.starts_with("http://") || url.starts_with("https://");
         }
         crate::response_url::is_cloudformation_response_url(url, &self.clients.home_region)
+    }
+}
+
+/// An ECR lookup error, saying in which region it happened.
+fn in_region(region: &str, e: ProviderError) -> ProviderError {
+    match e {
+        ProviderError::Aws { operation, message } => ProviderError::Aws {
+            operation,
+            message: format!("{message} (region {region})"),
+        },
+        other => other,
     }
 }
 

@@ -205,6 +205,7 @@ mod tests {
             physical_resource_id: None,
             resource_properties: serde_json::Map::new(),
             old_resource_properties: None,
+            queue_retry: None,
         };
         let name = parameter_name(&request).expect("a stack ARN");
         assert!(

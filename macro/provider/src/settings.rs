@@ -19,6 +19,25 @@ pub struct Settings {
     /// The BuildKit image every build starts its builder from (`CIB_BUILDER_IMAGE`, the
     /// support stack's `BuilderImage`); empty: builds are refused before StartBuild.
     pub builder_image: String,
+    /// The support stack's DynamoDB state table (`CIB_STATE_TABLE`): the replication lock
+    /// and the record of the filters each replication resource added. Without it (local
+    /// use only) replication writes are neither serialized nor recorded.
+    pub state_table: Option<String>,
+    /// How long a replication lock is held at most (`CIB_LOCK_LEASE_SECONDS`, default 300):
+    /// longer than one whole merge; a holder that crashed frees it after this.
+    pub lock_lease: Duration,
+    /// Longest wait for the replication lock (`CIB_LOCK_WAIT_SECONDS`, default 600), also
+    /// bounded by the invocation's deadline.
+    pub lock_wait: Duration,
+    /// Pause between attempts to take a busy lock (default 1 s, plus jitter).
+    pub lock_poll: Duration,
+    /// Test hook: a pause between reading the replication configuration and writing the
+    /// merged one, standing in for a write slowed down by SDK retries. Zero in production
+    /// (not read from the environment).
+    pub replication_write_delay: Duration,
+    /// The provider's own function name (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda): the
+    /// trigger re-invokes itself through it while CodeBuild's queue is full.
+    pub function_name: Option<String>,
 }
 
 impl Default for Settings {
@@ -29,12 +48,25 @@ impl Default for Settings {
             account_limit_backoff: Duration::from_millis(10_000),
             allow_http_response_url: false,
             builder_image: String::new(),
+            state_table: None,
+            lock_lease: Duration::from_secs(300),
+            lock_wait: Duration::from_secs(600),
+            lock_poll: Duration::from_millis(1000),
+            replication_write_delay: Duration::ZERO,
+            function_name: None,
         }
     }
 }
 
 fn number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+fn text(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 impl Settings {
@@ -57,6 +89,17 @@ impl Settings {
             builder_image: std::env::var("CIB_BUILDER_IMAGE")
                 .map(|v| v.trim().to_string())
                 .unwrap_or_default(),
+            state_table: text("CIB_STATE_TABLE"),
+            lock_lease: number("CIB_LOCK_LEASE_SECONDS")
+                .filter(|n| *n > 0)
+                .map(Duration::from_secs)
+                .unwrap_or(d.lock_lease),
+            lock_wait: number("CIB_LOCK_WAIT_SECONDS")
+                .map(Duration::from_secs)
+                .unwrap_or(d.lock_wait),
+            lock_poll: d.lock_poll,
+            replication_write_delay: Duration::ZERO,
+            function_name: text("AWS_LAMBDA_FUNCTION_NAME"),
         }
     }
 }

@@ -30,6 +30,16 @@ fn text<E: ProvideErrorMetadata>(e: &E, fallback: String) -> String {
 
 /// Starts the build; returns its id.
 pub async fn start_build(client: &Client, req: &BuildRequest) -> Result<String, StartFailure> {
+    start_build_queued(client, req, None).await
+}
+
+/// Starts the build, allowed to wait in CodeBuild's queue at most `queued_minutes`
+/// (`queuedTimeoutInMinutesOverride`, 5 to 480); returns its id.
+pub async fn start_build_queued(
+    client: &Client,
+    req: &BuildRequest,
+    queued_minutes: Option<u32>,
+) -> Result<String, StartFailure> {
     let mut call = client
         .start_build()
         .project_name(&req.project_name)
@@ -38,7 +48,10 @@ pub async fn start_build(client: &Client, req: &BuildRequest) -> Result<String, 
         .set_source_location_override(req.source_location.clone())
         .set_source_version(req.source_version.clone())
         .timeout_in_minutes_override(i32::try_from(req.timeout_minutes).unwrap_or(i32::MAX))
-        .idempotency_token(&req.idempotency_token);
+        .idempotency_token(&req.idempotency_token)
+        .set_queued_timeout_in_minutes_override(
+            queued_minutes.map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
+        );
     for v in &req.variables {
         let kind = match v.kind {
             VariableKind::Plaintext => EnvironmentVariableType::Plaintext,

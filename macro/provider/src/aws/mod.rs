@@ -3,8 +3,10 @@
 
 pub mod codebuild;
 pub mod ecr;
+pub mod invoke;
 pub mod respond;
 pub mod ssm;
+pub mod state;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -24,6 +26,10 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     /// SSM Parameter Store in the home region (the response parameters).
     pub ssm: aws_sdk_ssm::Client,
+    /// DynamoDB in the home region (the support stack's state table).
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// Lambda in the home region (the provider re-invoking itself).
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 impl Clients {
@@ -44,6 +50,8 @@ impl Clients {
             codebuild: aws_sdk_codebuild::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
             home_region,
             sdk,
         }

@@ -16,6 +16,7 @@ pub const ACCOUNT: &str = "123456789012";
 /// A project named as the expansion names them, owned (tagged) by [`STACK_ID`].
 pub const PROJECT: &str = "stack-ContainerImageBuildProjectArm64";
 pub const REPO: &str = "stack-api";
+pub const STATE_TABLE: &str = "cib-state";
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/stack/11111111-2222-3333-4444-555555555555";
 /// The builder image the tests' provider passes to every build.
 pub const BUILDER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:4f1c5cfc2f47e907d17ff62fd75d84d2fd5284cb1eab2780ac0bffde4d4a4a5b";
@@ -36,18 +37,54 @@ pub async fn sdk_for(moto: &MotoServer, region: &str) -> SdkConfig {
         .await
 }
 
-pub async fn setup() -> Env {
-    let moto = MotoServer::start();
-    let recorder = ResponseRecorder::start();
-    let sdk = sdk_for(&moto, HOME).await;
-    let settings = Settings {
+/// The settings of the tests: fast pacing, the state table, short lock timings.
+pub fn test_settings() -> Settings {
+    Settings {
         replication_settle: Duration::from_millis(0),
         replication_attempts: 3,
         account_limit_backoff: Duration::from_millis(10),
         allow_http_response_url: true,
         builder_image: BUILDER_IMAGE.into(),
-    };
-    let provider = Provider::new(Clients::new(sdk.clone()), settings);
+        state_table: Some(STATE_TABLE.to_string()),
+        lock_lease: Duration::from_secs(30),
+        lock_wait: Duration::from_secs(20),
+        lock_poll: Duration::from_millis(50),
+        ..Settings::default()
+    }
+}
+
+/// Creates the support stack's state table (as deploy/support-stack.yaml declares it).
+pub async fn create_state_table(sdk: &SdkConfig) {
+    use aws_sdk_dynamodb::types::*;
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name(STATE_TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key"),
+        )
+        .send()
+        .await
+        .expect("create state table");
+}
+
+pub async fn setup() -> Env {
+    let moto = MotoServer::start();
+    let recorder = ResponseRecorder::start();
+    let sdk = sdk_for(&moto, HOME).await;
+    create_state_table(&sdk).await;
+    let provider = Provider::new(Clients::new(sdk.clone()), test_settings());
     Env {
         moto,
         recorder,
@@ -57,6 +94,10 @@ pub async fn setup() -> Env {
 }
 
 impl Env {
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
     pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
         self.provider.clients.ecr_in(region)
     }
