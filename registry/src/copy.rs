@@ -29,7 +29,9 @@ pub trait Source: Sync {
         media_type: Option<&str>,
     ) -> impl Future<Output = Result<Manifest>> + Send;
 
-    /// A blob's content, verified against the descriptor as it streams.
+    /// A blob's content, verified against the descriptor as it streams: the stream must
+    /// end in an error, not in its end, when the size or digest does not match
+    /// ([`crate::stream::verified`] does this).
     fn blob(&self, descriptor: &Descriptor) -> impl Future<Output = Result<BlobStream>> + Send;
 }
 

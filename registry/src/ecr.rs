@@ -21,7 +21,7 @@ use bytes::BytesMut;
 use futures_util::StreamExt;
 
 use crate::copy::{Destination, Source};
-use crate::digest::{Digest, Hasher};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, body_stream, error_text};
 use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES, Manifest, MediaType};
@@ -134,6 +134,51 @@ impl EcrRepository {
         }
     }
 
+    /// The digest the repository holds under `tag` (or under the manifest's digest when
+    /// untagged), if any.
+    async fn digest_of(&self, manifest: &Manifest, tag: Option<&str>) -> Result<Option<String>> {
+        let id = match tag {
+            Some(tag) => ImageIdentifier::builder().image_tag(tag).build(),
+            None => ImageIdentifier::builder()
+                .image_digest(manifest.digest.as_str())
+                .build(),
+        };
+        let out = self
+            .client
+            .batch_get_image()
+            .set_registry_id(self.registry_id.clone())
+            .repository_name(&self.repository)
+            .image_ids(id)
+            .set_accepted_media_types(Some(
+                MediaType::MANIFESTS
+                    .iter()
+                    .map(|m| (*m).to_owned())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| self.sdk_error("BatchGetImage", &e))?;
+        Ok(out
+            .images()
+            .first()
+            .and_then(|i| i.image_id())
+            .and_then(|i| i.image_digest())
+            .map(str::to_owned))
+    }
+
+    fn tag_taken(&self, tag: Option<&str>, held: Option<&str>) -> Error {
+        Error::Ecr {
+            operation: "PutImage",
+            repository: self.repository.clone(),
+            message: format!(
+                "tag `{}` already names another image ({}) and the repository's tags are \
+                 immutable; the tag was not moved",
+                tag.unwrap_or_default(),
+                held.unwrap_or("digest unknown")
+            ),
+        }
+    }
+
     /// Sends one part; `first` is the offset of its first byte in the blob.
     async fn upload_part(&self, upload_id: &str, first: u64, part: BytesMut) -> Result<()> {
         let last = first + part.len() as u64 - 1;
@@ -223,9 +268,9 @@ impl Destination for EcrRepository {
         })?;
         let mut sent: u64 = 0;
         let mut part = BytesMut::with_capacity(self.part_bytes);
-        // The content stream verifies size and digest; hashing here as well makes the
-        // digest sent to CompleteLayerUpload the one of the bytes actually uploaded.
-        let mut hasher = Hasher::new();
+        // Every source's stream verifies size and digest and ends in an error when they do
+        // not match, before CompleteLayerUpload is called: an upload never completed is
+        // discarded by ECR, so a bad blob never becomes available.
         while let Some(chunk) = content.next().await {
             let mut chunk = chunk?;
             while !chunk.is_empty() {
@@ -234,7 +279,7 @@ impl Destination for EcrRepository {
                 part.extend_from_slice(&chunk.split_to(take));
                 if part.len() == self.part_bytes {
                     let full = part.split();
-                    hasher.update(&full);
+                    part.reserve(self.part_bytes);
                     let len = full.len() as u64;
                     self.upload_part(upload_id, sent, full).await?;
                     sent += len;
@@ -250,7 +295,6 @@ impl Destination for EcrRepository {
             }
         }
         if !part.is_empty() {
-            hasher.update(&part);
             let len = part.len() as u64;
             self.upload_part(upload_id, sent, part).await?;
             sent += len;
@@ -262,14 +306,6 @@ impl Destination for EcrRepository {
                     size: descriptor.size,
                 },
             );
-        }
-        let uploaded = hasher.finish();
-        if uploaded != descriptor.digest {
-            return Err(Error::DigestMismatch {
-                digest: descriptor.digest.clone(),
-                origin: "the bytes sent to ECR".into(),
-                actual: uploaded.to_string(),
-            });
         }
         let completed = self
             .client
@@ -334,16 +370,18 @@ impl Destination for EcrRepository {
                 }
                 Ok(false)
             }
-            Err(e) if e.code() == Some("ImageAlreadyExistsException") => Ok(true),
-            Err(e) if e.code() == Some("ImageTagAlreadyExistsException") => Err(Error::Ecr {
-                operation: "PutImage",
-                repository: self.repository.clone(),
-                message: format!(
-                    "tag `{}` already names another image and the repository's tags are \
-                     immutable; the tag was not moved",
-                    tag.unwrap_or_default()
-                ),
-            }),
+            // "Already exists" is only success when the tag (or digest) names our manifest:
+            // some implementations answer it for an immutable tag held by another image.
+            Err(e) if e.code() == Some("ImageAlreadyExistsException") => {
+                match self.digest_of(manifest, tag).await? {
+                    Some(held) if held == manifest.digest.as_str() => Ok(true),
+                    held => Err(self.tag_taken(tag, held.as_deref())),
+                }
+            }
+            Err(e) if e.code() == Some("ImageTagAlreadyExistsException") => {
+                let held = self.digest_of(manifest, tag).await.ok().flatten();
+                Err(self.tag_taken(tag, held.as_deref()))
+            }
             Err(e) => Err(self.sdk_error("PutImage", &e)),
         }
     }

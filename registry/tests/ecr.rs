@@ -296,3 +296,45 @@ async fn copy_from_the_reference_registry_into_ecr() {
         assert_eq!(by_digest.blobs_uploaded, 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_immutable_tag_is_never_moved_to_another_image() {
+    let moto = MotoServer::start();
+    let client = ecr_client(&moto, REGION);
+    client
+        .create_repository()
+        .repository_name("cib/immutable")
+        .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Immutable)
+        .send()
+        .await
+        .expect("create repository");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let destination = EcrRepository::new(client.clone(), "cib/immutable");
+    let options = CopyOptions {
+        tag: Tag::Named("v1".into()),
+        ..CopyOptions::default()
+    };
+    let first = single_platform("first");
+    let first_path = dir.path().join("first.tar");
+    std::fs::write(&first_path, tar_of(&tar_entries(&first, "v1"))).expect("write");
+    push_tarball(&first_path, None, &destination, &options)
+        .await
+        .expect("first push");
+    // The same image again under the same tag: already there, not an error.
+    let again = push_tarball(&first_path, None, &destination, &options)
+        .await
+        .expect("same image, same tag");
+    assert!(again.already_present);
+    let second = single_platform("second");
+    let second_path = dir.path().join("second.tar");
+    std::fs::write(&second_path, tar_of(&tar_entries(&second, "v1"))).expect("write");
+    let err = push_tarball(&second_path, None, &destination, &options)
+        .await
+        .expect_err("another image under an immutable tag");
+    assert!(err.to_string().contains("immutable"), "{err}");
+    let stored = stored_manifest(&client, "cib/immutable", "v1").await;
+    assert_eq!(
+        stored.as_deref().map(str::as_bytes),
+        Some(first.root.0.as_slice())
+    );
+}
