@@ -160,6 +160,7 @@ fn main() {
     let client = common::ecr_client(&moto, "us-east-1");
     runtime.block_on(common::create_repository(&client, "bench/push"));
     runtime.block_on(common::create_repository(&client, "bench/copy"));
+    runtime.block_on(common::create_repository(&client, "bench/serial"));
 
     reset_peak();
     let started = Instant::now();
@@ -199,6 +200,26 @@ fn main() {
         "second push: {} blobs uploaded, {:.2}s",
         again.blobs_uploaded,
         started.elapsed().as_secs_f64()
+    );
+
+    // One blob at a time: the memory a single large layer needs.
+    reset_peak();
+    let started = Instant::now();
+    let serial = EcrRepository::new(client.clone(), "bench/serial");
+    let options = CopyOptions {
+        tag: Tag::DigestHex,
+        parallel_blobs: 1,
+        ..CopyOptions::default()
+    };
+    let report = runtime
+        .block_on(push_tarball(&tarball, None, &serial, &options))
+        .unwrap_or_else(|e| panic!("serial push: {e}"));
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "push tarball -> moto ECR, one blob at a time: {} bytes in {seconds:.1}s = {}, peak RSS {:.0} MiB",
+        report.bytes_uploaded,
+        rate(report.bytes_uploaded, seconds),
+        peak_rss_mib()
     );
 
     let registry = common::LocalRegistry::start();
