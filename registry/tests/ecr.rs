@@ -338,3 +338,73 @@ async fn an_immutable_tag_is_never_moved_to_another_image() {
         Some(first.root.0.as_slice())
     );
 }
+
+/// Back-filling a replica region: the tag is copied from the home region's repository with
+/// the same digest. moto stores no layer bytes (GetDownloadUrlForLayer is not implemented
+/// there), so the replica is given the blobs first, as ECR replication would have; the copy
+/// then reads the manifest from the home region and writes it, tagged, in the replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_missing_in_a_replica_region_is_copied_from_home_with_the_same_digest() {
+    let moto = MotoServer::start();
+    let home_client = ecr_client(&moto, REGION);
+    let replica_client = ecr_client(&moto, "eu-west-1");
+    create_repository(&home_client, "cib/api").await;
+    create_repository(&replica_client, "cib/api").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("api.tar");
+    let layout = multi_platform();
+    std::fs::write(&path, tar_of(&tar_entries(&layout, "v1"))).expect("write");
+    let home = EcrRepository::new(home_client, "cib/api");
+    let replica = EcrRepository::new(replica_client.clone(), "cib/api");
+    let pushed = push_tarball(
+        &path,
+        None,
+        &home,
+        &CopyOptions {
+            tag: Tag::DigestHex,
+            ..CopyOptions::default()
+        },
+    )
+    .await
+    .expect("push home");
+    push_tarball(
+        &path,
+        None,
+        &replica,
+        &CopyOptions {
+            tag: Tag::Untagged,
+            ..CopyOptions::default()
+        },
+    )
+    .await
+    .expect("blobs in the replica");
+    assert_eq!(
+        stored_manifest(&replica_client, "cib/api", pushed.digest.hex()).await,
+        None
+    );
+
+    let copied = copy_image(
+        &home,
+        &replica,
+        pushed.digest.hex(),
+        &CopyOptions::default(),
+    )
+    .await
+    .expect("back-fill");
+    assert_eq!(copied.digest, pushed.digest);
+    assert_eq!(copied.tag.as_deref(), Some(pushed.digest.hex()));
+    assert_eq!(copied.blobs_uploaded, 0);
+    let stored = stored_manifest(&replica_client, "cib/api", pushed.digest.hex()).await;
+    assert_eq!(
+        stored.as_deref().map(str::as_bytes),
+        Some(layout.root.0.as_slice())
+    );
+    // A tag the home region lacks fails with the call and the tag named.
+    let err = copy_image(&home, &replica, "no-such-tag", &CopyOptions::default())
+        .await
+        .expect_err("missing tag");
+    assert!(
+        err.to_string().contains("BatchGetImage") && err.to_string().contains("no-such-tag"),
+        "{err}"
+    );
+}
