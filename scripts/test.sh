@@ -35,11 +35,17 @@ if [ ! -x "$CIB_REGISTRY_LINT_VENV/bin/cfn-lint" ]; then
     'cfn-lint==1.42.0'
 fi
 
-# The Debian shellcheck package lints our scripts and the generated buildspecs.
-if ! command -v shellcheck >/dev/null 2>&1; then
-  echo "==> installing shellcheck"
+# Debian packages: shellcheck lints our scripts and the generated buildspecs; skopeo writes
+# the registry tests' oci-archive and docker-archive tarballs; docker-registry (the reference
+# registry) is the source of the registry-to-ECR copy tests.
+missing_packages=()
+command -v shellcheck >/dev/null 2>&1 || missing_packages+=(shellcheck)
+command -v skopeo >/dev/null 2>&1 || missing_packages+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || missing_packages+=(docker-registry)
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+  echo "==> installing ${missing_packages[*]}"
   apt-get update
-  apt-get install -y --no-install-recommends shellcheck
+  apt-get install -y --no-install-recommends "${missing_packages[@]}"
 fi
 
 echo "==> shellcheck"

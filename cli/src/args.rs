@@ -31,6 +31,9 @@ pub enum Command {
     /// Package, expand, check against the live registry, and deploy a stack with a change set.
     #[command(after_help = crate::deploy::command::EXAMPLES)]
     Deploy(crate::deploy::command::DeployArgs),
+    /// Push an image tarball (OCI layout or docker save) to an ECR repository, without Docker.
+    #[command(after_help = crate::push::EXAMPLES)]
+    Push(crate::push::PushArgs),
 }
 
 const EXPAND_EXAMPLES: &str = "\

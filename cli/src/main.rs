@@ -4,6 +4,7 @@
 //! - `cib check TEMPLATE` prints every finding (`--live`: also against the ECR registry and
 //!   CodeBuild's concurrent-build quota).
 //! - `cib package`, `cib bootstrap`, `cib deploy`: deploy with the AWS SDK.
+//! - `cib push TARBALL`: push an image tarball to ECR (no Docker needed).
 //!
 //! Exit codes: 0 success, 1 an error finding or an I/O error, 2 a usage error.
 
@@ -15,6 +16,7 @@ mod io;
 mod live;
 mod package;
 mod policy;
+mod push;
 mod quota;
 mod report;
 mod sarif;
@@ -33,5 +35,6 @@ fn main() -> ExitCode {
         Command::Package(args) => package::command::run(args),
         Command::Bootstrap(args) => deploy::bootstrap::run(args),
         Command::Deploy(args) => deploy::command::run(args),
+        Command::Push(args) => push::run(args),
     }
 }

@@ -61,7 +61,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_of_each_command_shows_an_example() {
-    for command in ["expand", "check"] {
+    for command in ["expand", "check", "push"] {
         let output = run(&[command, "--help"]);
         assert!(output.status.success(), "{}", describe(&output));
         let text = String::from_utf8_lossy(&output.stdout);
