@@ -3,6 +3,7 @@
 //!
 //! The engine is pure: it does no I/O and knows nothing of the CLI or Lambda.
 
+pub mod baked;
 pub mod checks;
 pub mod expand;
 pub mod finding;
@@ -59,12 +60,26 @@ pub fn expand_with_registry(
 /// Expands every `Custom::ContainerImageBuild` resource of `template` (long form)
 /// and runs the synth-time checks on the result.
 pub fn expand(template: &Value, options: &ExpandOptions) -> Outcome {
+    let mut outcome = expand_only(template, options);
+    let tags = checks::unknown_tags::check(template);
+    if tags.iter().any(Finding::is_error) {
+        outcome.template = None;
+    }
+    outcome.findings.splice(0..0, tags);
+    outcome
+}
+
+/// [`expand`] without the checks on the template as written.
+fn expand_only(template: &Value, options: &ExpandOptions) -> Outcome {
     match expand::expand_template(template, options) {
         Err(findings) => Outcome {
             template: None,
             findings,
         },
-        Ok(expanded) => {
+        Ok(mut expanded) => {
+            if !expanded.images.is_empty() {
+                baked::add_rules(template, &mut expanded.template, options);
+            }
             let context = checks::Context {
                 images: &expanded.images,
                 original: template,

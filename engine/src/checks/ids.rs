@@ -54,3 +54,9 @@ pub const TEMPLATE_TOO_LARGE: &str = "CIB041";
 pub const TEMPLATE_NEEDS_S3: &str = "CIB042";
 /// Build timeout plus replica wait does not fit in the custom resource timeout.
 pub const TIMEOUT_TOO_LONG: &str = "CIB043";
+/// A YAML tag cib does not know (another pre-processor's), kept as it is.
+pub const UNKNOWN_TAG_KEPT: &str = "CIB060";
+/// A YAML tag cib does not know inside a `Custom::ContainerImageBuild` resource.
+pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
+/// A dependency cycle through an image.
+pub const DEPENDENCY_CYCLE: &str = "CIB062";

@@ -2,6 +2,7 @@
 //! module runs them all and lists them (the README's table is generated from [`CATALOG`]).
 
 pub mod build_args;
+pub mod cycles;
 pub mod ids;
 pub mod lambda;
 pub mod logs;
@@ -11,6 +12,7 @@ pub mod replication_registry;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
+pub mod unknown_tags;
 
 use serde_json::Value;
 
@@ -164,6 +166,18 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::TIMEOUT_TOO_LONG,
         "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
     ),
+    warning(
+        ids::UNKNOWN_TAG_KEPT,
+        "a YAML tag cib does not know (another pre-processor's, e.g. !Rain::Embed) outside our resources: kept as it is in YAML output; JSON output refuses it",
+    ),
+    error(
+        ids::UNKNOWN_TAG_IN_IMAGE,
+        "a YAML tag cib does not know inside a Custom::ContainerImageBuild resource",
+    ),
+    error(
+        ids::DEPENDENCY_CYCLE,
+        "an image depends on a resource that depends on the image (Ref, GetAtt, Sub, DependsOn): a cycle CloudFormation refuses",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -177,6 +191,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(timeout::check(context));
     findings.extend(lambda::check(context));
     findings.extend(template_limits::check(context));
+    findings.extend(cycles::check(context));
     findings
 }
 
