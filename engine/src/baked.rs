@@ -30,12 +30,27 @@ struct Baked {
 }
 
 /// Adds the rules to `expanded` for every parameter a shape-deciding property of an image of
-/// `original` referred to with `Ref` (CLI only; nothing when there is none).
-pub fn add_rules(original: &Value, expanded: &mut Value, options: &ExpandOptions) {
+/// `original` referred to with `Ref`, and for the parameters in `loops` (name, and the
+/// `Fn::ForEach` loop whose collection it gave) (CLI only; nothing when there is none).
+pub fn add_rules(
+    original: &Value,
+    expanded: &mut Value,
+    options: &ExpandOptions,
+    loops: &[(String, String)],
+) {
     if options.caller != Caller::Cli {
         return;
     }
-    let baked = baked_parameters(original);
+    let mut baked = baked_parameters(original);
+    for (name, loop_key) in loops {
+        match baked.iter_mut().find(|b| b.name == *name) {
+            Some(entry) => entry.images.push(loop_key.clone()),
+            None => baked.push(Baked {
+                name: name.clone(),
+                images: vec![loop_key.clone()],
+            }),
+        }
+    }
     if baked.is_empty() {
         return;
     }
@@ -203,7 +218,7 @@ mod tests {
             options.parameters.insert((*k).to_owned(), json!(v));
         }
         let mut expanded = original.clone();
-        add_rules(&original, &mut expanded, &options);
+        add_rules(&original, &mut expanded, &options, &[]);
         expanded.get("Rules").cloned().unwrap_or(Value::Null)
     }
 
@@ -254,7 +269,7 @@ mod tests {
             ..ExpandOptions::default()
         };
         let mut expanded = json!({"Resources": {}});
-        add_rules(&original, &mut expanded, &options);
+        add_rules(&original, &mut expanded, &options, &[]);
         assert!(expanded.get("Rules").is_none());
     }
 }

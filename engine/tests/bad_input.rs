@@ -266,6 +266,14 @@ fn parse_cases() -> Vec<Case> {
             image_s3("")
         )),
         case(
+            "image loop with a collection not known at expansion",
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn::ForEach::Images:\n    - S\n    - !GetAZs ''\n    - ${S}Image:\n        Type: Custom::ContainerImageBuild\n        Properties: {Source: {S3Bucket: b, S3Key: k.zip}}\n",
+            ids::LOOP_NOT_EXPANDABLE,
+            "Resources.Fn::ForEach::Images".to_owned(),
+        )
+        .text("collection")
+        .fixed("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn::ForEach::Images:\n    - S\n    - [a, b]\n    - ${S}Image:\n        Type: Custom::ContainerImageBuild\n        Properties: {Source: {S3Bucket: b, S3Key: k.zip}}\n"),
+        case(
             "dependency cycle through an image",
             format!(
                 "{}  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub '${{ApiImage.ImageUri}}-q'\n",

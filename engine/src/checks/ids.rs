@@ -60,3 +60,5 @@ pub const UNKNOWN_TAG_KEPT: &str = "CIB060";
 pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
 /// A dependency cycle through an image.
 pub const DEPENDENCY_CYCLE: &str = "CIB062";
+/// An `Fn::ForEach` loop that declares an image and cannot be expanded.
+pub const LOOP_NOT_EXPANDABLE: &str = "CIB063";

@@ -178,6 +178,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::DEPENDENCY_CYCLE,
         "an image depends on a resource that depends on the image (Ref, GetAtt, Sub, DependsOn): a cycle CloudFormation refuses",
     ),
+    error(
+        ids::LOOP_NOT_EXPANDABLE,
+        "an Fn::ForEach loop declares a Custom::ContainerImageBuild but cannot be expanded (the macro listed before AWS::LanguageExtensions, a collection not known at expansion, a malformed loop)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
