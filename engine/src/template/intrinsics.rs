@@ -104,6 +104,27 @@ pub(crate) fn apply_tag(tag: Option<&Tag>, content: Content) -> Result<Value, St
     Ok(super::tagged(written_tag(tag), untagged_text(content)))
 }
 
+/// The key of the one-key mapping a tagged collection becomes (`Fn::Equals` for `!Equals`,
+/// the marked tag for a tag cib does not know), or `None` when the tag wraps nothing.
+pub(crate) fn wrapping_key(tag: &Tag) -> Option<String> {
+    if tag.handle == "!" {
+        if tag.suffix.is_empty() {
+            return None;
+        }
+        return Some(
+            INTRINSICS
+                .iter()
+                .find(|(short, _)| *short == tag.suffix)
+                .map(|(_, long)| (*long).to_owned())
+                .unwrap_or_else(|| format!("{}{}", super::UNKNOWN_TAG_MARK, written_tag(tag))),
+        );
+    }
+    if tag.handle == CORE_HANDLE && CORE_SUFFIXES.contains(&tag.suffix.as_str()) {
+        return None;
+    }
+    Some(format!("{}{}", super::UNKNOWN_TAG_MARK, written_tag(tag)))
+}
+
 /// The core tags this reader resolves itself.
 const CORE_SUFFIXES: &[&str] = &["str", "int", "float", "bool", "null", "seq", "map"];
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use super::error::ParseError;
-use super::intrinsics::{Content, apply_tag};
+use super::intrinsics::{Content, apply_tag, wrapping_key};
 use super::scalar::is_plain_safe;
 use super::source::{Source, pointer_child};
 use super::{MAX_DEPTH, NODE_BUDGET};
@@ -234,7 +234,11 @@ impl Reader {
             return Err(error_at(span.start, deeper_than_max()));
         }
         self.charge(1, span.start)?;
-        let pointer = self.child_pointer();
+        let mut pointer = self.child_pointer();
+        if let Some(key) = tag.as_ref().and_then(wrapping_key) {
+            // The items of `!Equals [...]` live under `Fn::Equals` in the value.
+            pointer = pointer_child(&pointer, &key);
+        }
         self.stack.push(Frame {
             body,
             tag,

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use super::scalar::{can_write_raw, is_decimal_float, is_plain_safe, is_safe_char, resolve_plain};
 use super::source::{Source, pointer_child};
-use super::unknown_tag;
+use super::{UNKNOWN_TAG_MARK, unknown_tag};
 
 /// Keys longer than this are written as explicit keys (`? key`): PyYAML reads a simple key of
 /// at most 1024 characters.
@@ -116,7 +116,8 @@ impl Writer<'_> {
         if let Some((tag, content)) = unknown_tag(value) {
             self.out.push(' ');
             self.out.push_str(tag);
-            return self.after_indicator(content, indent, at);
+            let inner = pointer_child(at, &format!("{UNKNOWN_TAG_MARK}{tag}"));
+            return self.after_indicator(content, indent, &inner);
         }
         match value {
             Value::Object(map) if !map.is_empty() => {
