@@ -211,7 +211,7 @@ fn macro_order_error(key: &str) -> Finding {
         None,
         TemplatePath::resource(key),
         format!(
-            "the loop `{key}` declares a Custom::ContainerImageBuild, but AWS::LanguageExtensions has not expanded it before ContainerImageBuild"
+            "the loop `{key}` declares a Custom::ContainerImageBuild, which the macro can only expand after AWS::LanguageExtensions has expanded the loop: list AWS::LanguageExtensions before ContainerImageBuild in Transform"
         ),
         "list AWS::LanguageExtensions before ContainerImageBuild in Transform (Transform: [AWS::LanguageExtensions, ContainerImageBuild])",
     )
