@@ -64,5 +64,19 @@ echo "==> fuzz"
 CIB_FUZZ_SECONDS="${CIB_FUZZ_SECONDS:-240}" CIB_FUZZ_RUNS="${CIB_FUZZ_RUNS:-60000}" \
   CIB_FUZZ_SEED="${CIB_FUZZ_SEED:-1}" scripts/fuzz.sh
 
+# The pass-through corpus: the repository's own always; another one (CIB_EXTRA_CORPUS, by
+# default ../shared/corpus beside the checkout when it exists) as well.
+count_templates() {
+  find "$1" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -name '*.template' \) | wc -l
+}
+echo "==> pass-through corpus tests/corpus: $(count_templates tests/corpus) templates"
+if [ -z "${CIB_EXTRA_CORPUS:-}" ] && [ -d ../shared/corpus ]; then
+  CIB_EXTRA_CORPUS="$(cd ../shared/corpus && pwd)"
+fi
+if [ -n "${CIB_EXTRA_CORPUS:-}" ]; then
+  export CIB_EXTRA_CORPUS
+  echo "==> extra pass-through corpus $CIB_EXTRA_CORPUS: $(count_templates "$CIB_EXTRA_CORPUS") templates"
+fi
+
 echo "==> cargo test"
 cargo test --workspace --locked

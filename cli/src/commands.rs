@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use cib_engine::template::{self, Format};
+use cib_engine::template::{self, Format, Source};
 use cib_engine::{Caller, ExpandOptions, Finding, Outcome, Written};
 use serde_json::{Map, Value};
 
@@ -13,8 +13,8 @@ use crate::{io, report};
 
 /// A template read and parsed, or the reason it could not be.
 enum Input {
-    /// Parsed, with the format it was written in.
-    Parsed(Value, Format),
+    /// Parsed, with the format it was written in and where its plain scalars were.
+    Parsed(Value, Format, Source),
     /// Syntax error: reported as a finding.
     Unparsable(Finding),
 }
@@ -22,8 +22,8 @@ enum Input {
 /// `cib expand`: writes the expanded template, or nothing when there is an error.
 pub fn expand(args: &ExpandArgs) -> ExitCode {
     let name = display_name(&args.input.template);
-    let (value, input_format) = match read(&args.input) {
-        Ok(Input::Parsed(value, format)) => (value, format),
+    let (value, input_format, source) = match read(&args.input) {
+        Ok(Input::Parsed(value, format, source)) => (value, format, source),
         Ok(Input::Unparsable(finding)) => return fail_with(&name, &[finding]),
         Err(code) => return code,
     };
@@ -43,8 +43,16 @@ pub fn expand(args: &ExpandArgs) -> ExitCode {
         eprint_text(&report::to_text(&name, &findings));
     }
     let text = match format {
-        Format::Yaml => template::to_yaml(&expanded),
-        Format::Json => template::to_json(&expanded),
+        Format::Yaml => template::to_yaml_with_source(&expanded, &source),
+        Format::Json => match template::unknown_tags(&expanded).first() {
+            Some((path, tag)) => {
+                return fail_message(&format!(
+                    "cannot write JSON: {path} has the YAML tag `{tag}`, which JSON cannot \
+                     hold; write YAML (--format yaml), or run the tool that reads `{tag}` first"
+                ));
+            }
+            None => template::to_json(&expanded),
+        },
     };
     let written = match &args.output {
         Some(path) if !io::is_stdio(path) => io::write_atomic(path, &text),
@@ -61,7 +69,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     let name = display_name(&args.input.template);
     let (rules, mut findings) = crate::policy::load(&args.rules);
     match read(&args.input) {
-        Ok(Input::Parsed(value, format)) if args.live => {
+        Ok(Input::Parsed(value, format, _)) if args.live => {
             let options = options_for(&args.input, format);
             match crate::live::check_findings(&value, &options, args.stack_name.as_deref()) {
                 Ok(found) => findings.extend(found),
@@ -74,7 +82,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             ));
             findings.extend(crate::policy::findings(expanded.as_ref(), &rules));
         }
-        Ok(Input::Parsed(value, format)) => {
+        Ok(Input::Parsed(value, format, _)) => {
             let outcome = cib_engine::expand(&value, &options_for(&args.input, format));
             findings.extend(outcome.findings);
             findings.extend(crate::policy::findings(outcome.template.as_ref(), &rules));
@@ -100,8 +108,8 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 /// Reads and parses the template; an I/O error is reported here and becomes exit 1.
 fn read(args: &TemplateArgs) -> Result<Input, ExitCode> {
     let bytes = io::read_input(&args.template).map_err(|e| fail_message(&e.to_string()))?;
-    Ok(match template::parse(&bytes) {
-        Ok((value, format)) => Input::Parsed(value, format),
+    Ok(match template::parse_with_source(&bytes) {
+        Ok((value, format, source)) => Input::Parsed(value, format, source),
         Err(error) => Input::Unparsable(report::parse_error_finding(&error)),
     })
 }

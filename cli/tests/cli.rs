@@ -264,7 +264,7 @@ fn hostile_input_is_a_finding_never_a_panic() {
         ("deep nesting", deep.into_bytes()),
         ("alias bomb", bomb.as_bytes().to_vec()),
         ("duplicate key", b"Resources: {}\nResources: {}\n".to_vec()),
-        ("unknown tag", b"Resources: !Bogus x\n".to_vec()),
+        ("tag on a key", b"Resources:\n  !Bogus k: v\n".to_vec()),
         ("truncated JSON", b"{\"Resources\": {".to_vec()),
     ];
     for (name, bytes) in cases {

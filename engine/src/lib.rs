@@ -3,9 +3,11 @@
 //!
 //! The engine is pure: it does no I/O and knows nothing of the CLI or Lambda.
 
+pub mod baked;
 pub mod checks;
 pub mod expand;
 pub mod finding;
+pub mod foreach;
 pub mod intrinsic;
 pub mod options;
 pub mod params;
@@ -46,7 +48,9 @@ pub fn expand_with_registry(
     registry: &checks::replication_registry::Registry,
 ) -> Outcome {
     let mut outcome = expand(template, options);
-    if let Ok(expanded) = expand::expand_template(template, options) {
+    if let Ok(prepared) = foreach::prepare(template, options)
+        && let Ok(expanded) = expand::expand_template(&prepared.template, options)
+    {
         let live = checks::replication_registry::check(&expanded.images, registry);
         if !live.is_empty() {
             outcome.findings.extend(live);
@@ -59,12 +63,38 @@ pub fn expand_with_registry(
 /// Expands every `Custom::ContainerImageBuild` resource of `template` (long form)
 /// and runs the synth-time checks on the result.
 pub fn expand(template: &Value, options: &ExpandOptions) -> Outcome {
+    let mut outcome = match foreach::prepare(template, options) {
+        Err(findings) => Outcome {
+            template: None,
+            findings,
+        },
+        Ok(prepared) => {
+            let mut outcome = expand_only(&prepared.template, options, &prepared.baked);
+            if let Some(expanded) = outcome.template.as_mut() {
+                foreach::restore(&prepared, expanded);
+            }
+            outcome
+        }
+    };
+    let tags = checks::unknown_tags::check(template);
+    if tags.iter().any(Finding::is_error) {
+        outcome.template = None;
+    }
+    outcome.findings.splice(0..0, tags);
+    outcome
+}
+
+/// [`expand`] without the checks on the template as written.
+fn expand_only(template: &Value, options: &ExpandOptions, loops: &[(String, String)]) -> Outcome {
     match expand::expand_template(template, options) {
         Err(findings) => Outcome {
             template: None,
             findings,
         },
-        Ok(expanded) => {
+        Ok(mut expanded) => {
+            if !expanded.images.is_empty() {
+                baked::add_rules(template, &mut expanded.template, options, loops);
+            }
             let context = checks::Context {
                 images: &expanded.images,
                 original: template,

@@ -256,13 +256,51 @@ fn parse_cases() -> Vec<Case> {
             "",
         )
         .fixed(image_s3("")),
-        parse_case(
-            "unknown tag",
-            Input::Text(image_s3("Platform: !Bogus linux/amd64")),
-            7,
-            "Bogus",
+        case(
+            "unknown tag inside an image",
+            image_s3("Platform: !Bogus linux/amd64"),
+            ids::UNKNOWN_TAG_IN_IMAGE,
+            at("Platform"),
         )
+        .text("!Bogus")
+        .also(&[ids::SCHEMA, ids::UNRESOLVABLE])
         .fixed(image_s3("Platform: linux/amd64")),
+        case(
+            "unknown tag outside the images",
+            format!(
+                "{}  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Rain::Name topic\n",
+                image_s3("")
+            ),
+            ids::UNKNOWN_TAG_KEPT,
+            "Resources.Topic.Properties.TopicName".to_owned(),
+        )
+        .text("!Rain::Name")
+        .fixed(format!(
+            "{}  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: topic\n",
+            image_s3("")
+        )),
+        case(
+            "image loop with a collection not known at expansion",
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn::ForEach::Images:\n    - S\n    - !GetAZs ''\n    - ${S}Image:\n        Type: Custom::ContainerImageBuild\n        Properties: {Source: {S3Bucket: b, S3Key: k.zip}}\n",
+            ids::LOOP_NOT_EXPANDABLE,
+            "Resources.Fn::ForEach::Images".to_owned(),
+        )
+        .text("collection")
+        .fixed("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Fn::ForEach::Images:\n    - S\n    - [a, b]\n    - ${S}Image:\n        Type: Custom::ContainerImageBuild\n        Properties: {Source: {S3Bucket: b, S3Key: k.zip}}\n"),
+        case(
+            "dependency cycle through an image",
+            format!(
+                "{}  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub '${{ApiImage.ImageUri}}-q'\n",
+                image_s3("BuildArgs: {QUEUE: !GetAtt Queue.Arn}")
+            ),
+            ids::DEPENDENCY_CYCLE,
+            "Resources.ApiImage.Properties".to_owned(),
+        )
+        .text("ApiImage -> Queue -> ApiImage")
+        .fixed(format!(
+            "{}  Queue:\n    Type: AWS::SQS::Queue\n",
+            image_s3("BuildArgs: {QUEUE: !GetAtt Queue.Arn}")
+        )),
         parse_case(
             "duplicate key",
             Input::Text(image_s3("Platform: linux/amd64\nPlatform: linux/arm64")),

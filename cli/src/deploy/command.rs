@@ -138,6 +138,12 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
     if !outcome.findings.is_empty() {
         eprint!("{}", crate::report::to_text(&name, &outcome.findings));
     }
+    if let Some((path, tag)) = template::unknown_tags(&expanded).first() {
+        return Err(format!(
+            "{path} has the YAML tag `{tag}`, which CloudFormation does not read; run the tool \
+             that reads `{tag}` first, then deploy its output"
+        ));
+    }
     let body = template::to_json(&expanded);
     let source =
         template_source(&clients, bucket.as_deref(), args.s3_prefix.as_deref(), body).await?;

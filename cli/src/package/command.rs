@@ -58,7 +58,9 @@ pub fn run(args: &PackageArgs) -> ExitCode {
 }
 
 fn run_inner(args: &PackageArgs) -> Result<(), String> {
-    let (value, format) = read_template(&args.template)?;
+    let bytes = io::read_input(&args.template).map_err(|e| e.to_string())?;
+    let (value, format, source) = template::parse_with_source(&bytes)
+        .map_err(|e| format!("{}: {e}", args.template.display()))?;
     let runtime = aws::runtime()?;
     let packaged = runtime.block_on(async {
         let clients = Clients::load(args.region.as_deref()).await?;
@@ -75,7 +77,7 @@ fn run_inner(args: &PackageArgs) -> Result<(), String> {
         .await
     })?;
     let text = match format {
-        Format::Yaml => template::to_yaml(&packaged),
+        Format::Yaml => template::to_yaml_with_source(&packaged, &source),
         Format::Json => template::to_json(&packaged),
     };
     match &args.output {

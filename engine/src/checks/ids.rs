@@ -61,3 +61,11 @@ pub const ENV_VALUE_TOO_LONG: &str = "CIB044";
 pub const RETAINED_NAMED_REPOSITORY: &str = "CIB045";
 /// The build role's inline policy can exceed IAM's 10,240 characters per role.
 pub const ROLE_POLICY_TOO_LARGE: &str = "CIB053";
+/// A YAML tag cib does not know (another pre-processor's), kept as it is.
+pub const UNKNOWN_TAG_KEPT: &str = "CIB060";
+/// A YAML tag cib does not know inside a `Custom::ContainerImageBuild` resource.
+pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
+/// A dependency cycle through an image.
+pub const DEPENDENCY_CYCLE: &str = "CIB062";
+/// An `Fn::ForEach` loop that declares an image and cannot be expanded.
+pub const LOOP_NOT_EXPANDABLE: &str = "CIB063";

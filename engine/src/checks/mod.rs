@@ -2,6 +2,7 @@
 //! module runs them all and lists them (the README's table is generated from [`CATALOG`]).
 
 pub mod build_args;
+pub mod cycles;
 pub mod env_values;
 pub mod ids;
 pub mod lambda;
@@ -14,6 +15,7 @@ pub mod retained_names;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
+pub mod unknown_tags;
 pub mod worst_case;
 
 use serde_json::Value;
@@ -183,6 +185,22 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::ROLE_POLICY_TOO_LARGE,
         "the build role's inline policy, with every intrinsic at its longest value, is over IAM's 10,240 characters per role",
     ),
+    warning(
+        ids::UNKNOWN_TAG_KEPT,
+        "a YAML tag cib does not know (another pre-processor's, e.g. !Rain::Embed) outside our resources: kept as it is in YAML output; JSON output refuses it",
+    ),
+    error(
+        ids::UNKNOWN_TAG_IN_IMAGE,
+        "a YAML tag cib does not know inside a Custom::ContainerImageBuild resource",
+    ),
+    error(
+        ids::DEPENDENCY_CYCLE,
+        "an image depends on a resource that depends on the image (Ref, GetAtt, Sub, DependsOn): a cycle CloudFormation refuses",
+    ),
+    error(
+        ids::LOOP_NOT_EXPANDABLE,
+        "an Fn::ForEach loop declares a Custom::ContainerImageBuild but cannot be expanded (the macro listed before AWS::LanguageExtensions, a collection not known at expansion, a malformed loop)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -199,6 +217,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(lambda::check(context));
     findings.extend(template_limits::check(context));
     findings.extend(policy_size::check(context));
+    findings.extend(cycles::check(context));
     findings
 }
 

@@ -5,7 +5,7 @@
 //! generators turn into resources. Values that CloudFormation resolves at deploy time
 //! (bucket names, build-arg values, ...) stay as JSON values, intrinsics included.
 
-mod resolve;
+pub(crate) mod resolve;
 
 use serde_json::{Map, Value};
 

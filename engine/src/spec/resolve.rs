@@ -9,7 +9,7 @@ use crate::params::{Expect, ParameterValues, coerce};
 use crate::path::TemplatePath;
 
 /// Scalars that must be known at expansion time, with the type they resolve to.
-const SHAPE_SCALARS: &[(&str, Expect)] = &[
+pub(crate) const SHAPE_SCALARS: &[(&str, Expect)] = &[
     ("Platform", Expect::String),
     ("ComputeType", Expect::String),
     ("TimeoutInMinutes", Expect::Integer),
@@ -18,10 +18,10 @@ const SHAPE_SCALARS: &[(&str, Expect)] = &[
 ];
 
 /// Lists of strings that must be known at expansion time.
-const SHAPE_LISTS: &[&str] = &["ReplicaRegions", "InstallCommands", "PreBuildCommands"];
+pub(crate) const SHAPE_LISTS: &[&str] = &["ReplicaRegions", "InstallCommands", "PreBuildCommands"];
 
 /// Mappings whose keys must be known at expansion time (their values may stay intrinsic).
-const SHAPE_MAPPINGS: &[&str] = &[
+pub(crate) const SHAPE_MAPPINGS: &[&str] = &[
     "Source",
     "Repository",
     "BuildArgs",

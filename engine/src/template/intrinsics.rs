@@ -4,7 +4,7 @@
 use saphyr_parser::Tag;
 use serde_json::{Map, Value};
 
-use super::scalar::{is_decimal_float, is_decimal_int, resolve_plain};
+use super::scalar::resolve_plain;
 
 /// The content of a node before its tag is applied.
 pub(crate) enum Content {
@@ -61,7 +61,9 @@ const CORE_HANDLE: &str = "tag:yaml.org,2002:";
 ///
 /// A tagged scalar keeps its text as written (`!Ref 1` is `{"Ref": "1"}`), as CloudFormation
 /// and cfn-lint do. `!GetAtt A.B.C` splits on the first dot only: `["A", "B.C"]`.
-/// Returns the message of the error for an unknown tag or a core tag that does not fit.
+/// A tag cib does not know (`!Rain::Embed`, `!!binary`, ...) gives a [tagged
+/// node](super::unknown_tag) holding the content (a scalar's text as written).
+/// Returns the message of the error for a core tag that does not fit.
 pub(crate) fn apply_tag(tag: Option<&Tag>, content: Content) -> Result<Value, String> {
     let Some(tag) = tag else {
         return Ok(untagged(content));
@@ -79,7 +81,7 @@ pub(crate) fn apply_tag(tag: Option<&Tag>, content: Content) -> Result<Value, St
             .find(|(short, _)| *short == tag.suffix)
             .copied()
         else {
-            return Err(format!("unknown tag `{tag}`"));
+            return Ok(super::tagged(written_tag(tag), untagged_text(content)));
         };
         let inner = match content {
             Content::Scalar { text, .. } if short == "GetAtt" => {
@@ -96,10 +98,71 @@ pub(crate) fn apply_tag(tag: Option<&Tag>, content: Content) -> Result<Value, St
         map.insert(long.to_owned(), inner);
         return Ok(Value::Object(map));
     }
-    if tag.handle == CORE_HANDLE {
+    if tag.handle == CORE_HANDLE && CORE_SUFFIXES.contains(&tag.suffix.as_str()) {
         return core_tag(tag, content);
     }
-    Err(format!("unknown tag `{tag}`"))
+    Ok(super::tagged(written_tag(tag), untagged_text(content)))
+}
+
+/// The key of the one-key mapping a tagged collection becomes (`Fn::Equals` for `!Equals`,
+/// the marked tag for a tag cib does not know), or `None` when the tag wraps nothing.
+pub(crate) fn wrapping_key(tag: &Tag) -> Option<String> {
+    if tag.handle == "!" {
+        if tag.suffix.is_empty() {
+            return None;
+        }
+        return Some(
+            INTRINSICS
+                .iter()
+                .find(|(short, _)| *short == tag.suffix)
+                .map(|(_, long)| (*long).to_owned())
+                .unwrap_or_else(|| format!("{}{}", super::UNKNOWN_TAG_MARK, written_tag(tag))),
+        );
+    }
+    if tag.handle == CORE_HANDLE && CORE_SUFFIXES.contains(&tag.suffix.as_str()) {
+        return None;
+    }
+    Some(format!("{}{}", super::UNKNOWN_TAG_MARK, written_tag(tag)))
+}
+
+/// The core tags this reader resolves itself.
+const CORE_SUFFIXES: &[&str] = &["str", "int", "float", "bool", "null", "seq", "map"];
+
+/// How a tag cib does not know is written back: `!Name`, `!!name`, or verbatim `!<...>`.
+fn written_tag(tag: &Tag) -> String {
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-' | '/'))
+    };
+    if tag.handle == "!" && plain(&tag.suffix) {
+        format!("!{}", tag.suffix)
+    } else if tag.handle == CORE_HANDLE && plain(&tag.suffix) {
+        format!("!!{}", tag.suffix)
+    } else {
+        let mut verbatim = String::from("!<");
+        for c in format!("{}{}", tag.handle, tag.suffix).chars() {
+            if c.is_ascii_alphanumeric() || ";/?:@&=+$,_.~*'()[]#-!".contains(c) {
+                verbatim.push(c);
+            } else {
+                let mut buffer = [0u8; 4];
+                for byte in c.encode_utf8(&mut buffer).bytes() {
+                    verbatim.push_str(&format!("%{byte:02X}"));
+                }
+            }
+        }
+        verbatim.push('>');
+        verbatim
+    }
+}
+
+/// The content of a node with a tag cib does not know: a scalar keeps its text as written.
+fn untagged_text(content: Content) -> Value {
+    match content {
+        Content::Scalar { text, .. } => Value::String(text),
+        other => untagged(other),
+    }
 }
 
 /// A node without a tag.
@@ -118,21 +181,17 @@ fn core_tag(tag: &Tag, content: Content) -> Result<Value, String> {
     match (tag.suffix.as_str(), content) {
         ("str", Content::Scalar { text, .. }) => Ok(Value::String(text)),
         ("int", Content::Scalar { text, .. }) => match resolve_plain(&text) {
-            v @ Value::Number(_) if is_decimal_int(&text) => Ok(v),
+            Value::Number(n) if !n.is_f64() => Ok(Value::Number(n)),
             _ => Err(mismatch()),
         },
-        ("float", Content::Scalar { text, .. })
-            if is_decimal_float(&text) || is_decimal_int(&text) =>
-        {
-            match text
-                .parse::<f64>()
-                .ok()
+        ("float", Content::Scalar { text, .. }) => match resolve_plain(&text) {
+            Value::Number(n) => n
+                .as_f64()
                 .and_then(serde_json::Number::from_f64)
-            {
-                Some(n) => Ok(Value::Number(n)),
-                None => Err(mismatch()),
-            }
-        }
+                .map(Value::Number)
+                .ok_or_else(mismatch),
+            _ => Err(mismatch()),
+        },
         ("bool", Content::Scalar { text, .. }) => match resolve_plain(&text) {
             v @ Value::Bool(_) => Ok(v),
             _ => Err(mismatch()),
@@ -143,7 +202,6 @@ fn core_tag(tag: &Tag, content: Content) -> Result<Value, String> {
         },
         ("seq", Content::Sequence(items)) => Ok(Value::Array(items)),
         ("map", Content::Mapping(map)) => Ok(Value::Object(map)),
-        ("str" | "int" | "float" | "bool" | "null" | "seq" | "map", _) => Err(mismatch()),
-        _ => Err(format!("unsupported tag `{tag}`")),
+        _ => Err(mismatch()),
     }
 }

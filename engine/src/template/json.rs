@@ -114,6 +114,11 @@ impl<'de> Visitor<'de> for ValueSeed {
             if map.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate key `{key}`")));
             }
+            if key.starts_with(super::UNKNOWN_TAG_MARK) {
+                return Err(de::Error::custom(
+                    "a key starts with a NUL character (\\u0000), which no template uses",
+                ));
+            }
             let value = access.next_value_seed(ValueSeed { depth: inner.depth })?;
             map.insert(key, value);
         }

@@ -13,7 +13,9 @@
 //! maintained and keeps tags, so every short-form intrinsic (`!Ref`, `!GetAtt`, `!Sub`, ...)
 //! reaches us and is converted to the long form exactly as CloudFormation and cfn-lint do
 //! (`!GetAtt A.B.C` is `["A", "B.C"]`; a tagged scalar keeps its text, so `!Ref 1` is
-//! `{"Ref": "1"}`). An unknown tag is an error. Reading events (rather than a loaded tree) gives
+//! `{"Ref": "1"}`). A tag cib does not know (another pre-processor's `!Rain::Embed`, or
+//! `!!binary`) is kept: the node becomes a one-key mapping (see [`unknown_tag`]) that the YAML
+//! writer writes back with its tag; JSON cannot hold it. Reading events (rather than a loaded tree) gives
 //! raw scalar text and positions, and lets the reader refuse at once:
 //! - duplicate mapping keys (and duplicate keys in JSON, which `serde_json` alone would
 //!   silently drop);
@@ -27,21 +29,39 @@
 //! `2010-09-09` or `1_000`, which PyYAML reads as a date and a number; so the writer here is a
 //! small emitter of its own for `serde_json::Value` that quotes conservatively.
 //!
-//! # Scalars
+//! # Scalars: what CloudFormation reads
 //!
-//! Quoted and block scalars are always strings. A plain (unquoted, untagged) scalar is a null
-//! (`~`, `null`, `Null`, `NULL`, empty), a boolean (`true`, `True`, `TRUE`, and the same for
-//! false), a decimal integer (`-?(0|[1-9][0-9]*)`, 64-bit), or a decimal float
-//! (`-?(0|[1-9][0-9]*)\.[0-9]+`, optionally with `[eE][-+][0-9]+`); anything that YAML 1.1 and
-//! YAML 1.2 readers do not agree on stays a string: `yes`/`no`/`on`/`off`/`y`/`n`, `0755`,
-//! `0x1F`, `0o17`, `1e3`, `+1`, `1_000`, `.5`, `.inf`, `12:30`, `2010-09-09`. CloudFormation
-//! treats most property values as strings anyway; keeping the text exact is the safe choice.
+//! CloudFormation "supports the YAML Version 1.1 specification with a few exceptions": no
+//! binary, omap, pairs, set or timestamp tags, no aliases, no hash merges (CloudFormation User
+//! Guide, "CloudFormation template format"). So a plain (unquoted, untagged) scalar means what
+//! it means in YAML 1.1, and that is what it means to cib:
+//! - `yes`/`no`/`on`/`off`/`true`/`false` in lower, capitalised and upper case are booleans:
+//!   `Value: YES` reaches a resource as `"true"` (aws-cli's `cloudformation package` quotes
+//!   these words when it writes YAML for that reason). YAML 1.1 also lists `y`/`n`; PyYAML,
+//!   SnakeYAML and cfn-lint keep them strings, and so does cib;
+//! - YAML 1.1 integers are numbers: an octal-looking `0755` is 493 (CloudFormation turns an
+//!   unquoted cfn-init `mode: 000400` into `"256"`: aws-samples/ecs-refarch-cloudformation
+//!   issue 66), and by the same YAML 1.1 rule `0x1F`, `0b101`, `1_000` and the sexagesimal
+//!   `1:30` (= 90) are numbers too;
+//! - YAML 1.1 floats (`1.5`, `1.`, `.5`, `1_000.5`, `1.5e+3`) are numbers, `1e3` (no dot) is a
+//!   string;
+//! - a timestamp-looking `2010-09-09` stays a string: the timestamp type is one of the
+//!   exceptions, and the documentation itself writes `AWSTemplateFormatVersion: 2010-09-09`;
+//! - integers beyond 64 bits and `.inf`/`.nan` stay strings (a template value cannot hold
+//!   them).
 //!
-//! The writer writes a string plain only when every reader reads it back as the same string
-//! (it starts with a letter, `_`, `/`, `$` or `(`, is not a boolean/null word in any case,
-//! holds no `: ` or ` #`, ...); otherwise it is double-quoted. Multi-line strings (buildspecs,
-//! inline Dockerfiles) are literal blocks (`|`, `|-`, `|+`) when that is exact, else
-//! double-quoted with escapes. Integers stay integers; floats always carry a fractional part.
+//! Where CloudFormation's reading is not documented (`y`/`n`, hex, binary, base 60,
+//! underscores, `.inf`), the YAML writer does not need to guess: [`parse_with_source`] notes
+//! every plain scalar that the writer would write differently, and [`to_yaml_with_source`]
+//! writes it back plain, as it was, wherever its value is unchanged. Quoted and block scalars
+//! are always strings. JSON output carries the value described above.
+//!
+//! The writer writes any other string plain only when every reader reads it back as the same
+//! string (it starts with a letter, `_`, `/`, `$` or `(`, is not a boolean/null word in any
+//! case, holds no `: ` or ` #`, ...); otherwise it is double-quoted. Multi-line strings
+//! (buildspecs, inline Dockerfiles) are literal blocks (`|`, `|-`, `|+`) when that is exact,
+//! else double-quoted with escapes. Integers stay integers; floats always carry a fractional
+//! part.
 //!
 //! # Merge keys
 //!
@@ -53,10 +73,12 @@ mod error;
 mod intrinsics;
 mod json;
 mod scalar;
+mod source;
 mod yaml_read;
 mod yaml_write;
 
 pub use error::ParseError;
+pub use source::Source;
 
 use serde_json::Value;
 
@@ -80,11 +102,18 @@ pub enum Format {
     Json,
 }
 
-/// Reads a template from bytes: JSON when the first non-whitespace byte is `{`, else YAML.
+/// Reads a template from bytes: JSON when the first non-whitespace byte is `{` (or YAML in
+/// flow style when a key is unquoted, which JSON refuses), else YAML.
 ///
 /// A leading UTF-8 byte order mark is skipped. Invalid UTF-8 and NUL bytes are errors at their
 /// position; an input over [`MAX_INPUT_BYTES`] is an error at line 1, column 1.
 pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
+    parse_with_source(bytes).map(|(value, format, _)| (value, format))
+}
+
+/// Like [`parse`], and also gives where the YAML had plain scalars, for
+/// [`to_yaml_with_source`] to write them back as they were (empty for JSON).
+pub fn parse_with_source(bytes: &[u8]) -> Result<(Value, Format, Source), ParseError> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(ParseError::new(
             1,
@@ -118,9 +147,20 @@ pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
     })?;
     let first = text.bytes().find(|b| !b.is_ascii_whitespace());
     if first == Some(b'{') {
-        Ok((parse_json(text)?, Format::Json))
+        // JSON, or a YAML document in flow style with unquoted keys (`{Resources: {...}}`).
+        match parse_json(text) {
+            Ok(value) => Ok((value, Format::Json, Source::default())),
+            Err(json_error) if json_error.message.starts_with("key must be a string") => {
+                match yaml_read::parse_yaml(text) {
+                    Ok((value, source)) => Ok((value, Format::Yaml, source)),
+                    Err(_) => Err(json_error),
+                }
+            }
+            Err(json_error) => Err(json_error),
+        }
     } else {
-        Ok((parse_yaml(text)?, Format::Yaml))
+        let (value, source) = yaml_read::parse_yaml(text)?;
+        Ok((value, Format::Yaml, source))
     }
 }
 
@@ -128,7 +168,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
 ///
 /// See the [module documentation](self) for scalars, tags, anchors, merge keys and limits.
 pub fn parse_yaml(text: &str) -> Result<Value, ParseError> {
-    yaml_read::parse_yaml(text)
+    yaml_read::parse_yaml(text).map(|(value, _)| value)
 }
 
 /// Reads a JSON template, keeping key order; a duplicate key is an error.
@@ -140,7 +180,65 @@ pub fn parse_json(text: &str) -> Result<Value, ParseError> {
 ///
 /// PyYAML, cfn-lint, CloudFormation and [`parse_yaml`] read the output back as `value`.
 pub fn to_yaml(value: &Value) -> String {
-    yaml_write::to_yaml(value)
+    yaml_write::to_yaml(value, &Source::default())
+}
+
+/// Like [`to_yaml`], writing the plain scalars and keys that `source` lists back as they were
+/// read wherever the value there is unchanged, so CloudFormation reads them as it would have.
+pub fn to_yaml_with_source(value: &Value, source: &Source) -> String {
+    yaml_write::to_yaml(value, source)
+}
+
+/// The first character of the one key of a mapping that stands for a node with a tag cib
+/// does not know (`!Rain::Embed file.txt` is `{"\u{0}!Rain::Embed": "file.txt"}`). No
+/// template key starts with it: the readers refuse NUL bytes in YAML and such keys in JSON.
+pub const UNKNOWN_TAG_MARK: char = '\u{0}';
+
+/// A node with a tag cib does not know, `tag` as written back (`!Rain::Embed`).
+pub(crate) fn tagged(tag: String, content: Value) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert(format!("{UNKNOWN_TAG_MARK}{tag}"), content);
+    Value::Object(map)
+}
+
+/// The tag (as written, `!Rain::Embed`) and content of a node with a tag cib does not know.
+pub fn unknown_tag(value: &Value) -> Option<(&str, &Value)> {
+    let map = value.as_object().filter(|map| map.len() == 1)?;
+    let (key, content) = map.iter().next()?;
+    key.strip_prefix(UNKNOWN_TAG_MARK).map(|tag| (tag, content))
+}
+
+/// Every node of `value` with a tag cib does not know: its path
+/// (`Resources.Fn.Properties.Code.ZipFile`) and its tag, in template order.
+pub fn unknown_tags(value: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![(String::new(), value)];
+    while let Some((path, node)) = pending.pop() {
+        if let Some((tag, content)) = unknown_tag(node) {
+            found.push((path.clone(), tag.to_owned()));
+            pending.push((path, content));
+            continue;
+        }
+        match node {
+            Value::Object(map) => {
+                for (key, child) in map.iter().rev() {
+                    let child_path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    pending.push((child_path, child));
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate().rev() {
+                    pending.push((format!("{path}[{i}]"), child));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Writes a template as pretty JSON (2-space indent, key order kept), ending with a newline.

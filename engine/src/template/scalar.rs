@@ -1,40 +1,128 @@
 //! Plain-scalar rules shared by the reader and the writer.
 //!
-//! Reading: an unquoted, untagged scalar becomes a null, a boolean or a number only when it is
-//! unambiguous in both YAML 1.1 (PyYAML, cfn-lint) and YAML 1.2; everything else is a string.
+//! Reading: an unquoted, untagged scalar means what it means to CloudFormation, which reads
+//! YAML 1.1 except for timestamps (see the [module documentation](super) for the sources): the
+//! YAML 1.1 booleans, nulls, integers (decimal, `0b` binary, `0` octal, `0x` hex, base 60, `_`
+//! separators) and floats; a timestamp stays a string. Integers beyond 64 bits and the special
+//! floats (`.inf`, `.nan`), which a template value cannot hold, stay strings too.
 //! Writing: a string is written plain only when no YAML 1.1 or 1.2 reader could take it for
 //! anything but that same string.
 
+use regex::Regex;
 use serde_json::{Number, Value};
+use std::sync::LazyLock;
 
-/// Resolves the text of an unquoted, untagged scalar to a value.
+/// YAML 1.1's implicit integer (the regular expression of the YAML 1.1 type repository, as
+/// PyYAML spells it).
+static INT_1_1: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// YAML 1.1's implicit float, as PyYAML spells it.
+static FLOAT_1_1: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+    )
+    .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+
+/// The YAML 1.1 boolean words (the type repository lists `y`/`n` too, but PyYAML, SnakeYAML
+/// and cfn-lint do not read them as booleans, and neither do we).
+const TRUE_WORDS: &[&str] = &[
+    "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON",
+];
+/// See [`TRUE_WORDS`].
+const FALSE_WORDS: &[&str] = &[
+    "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF",
+];
+
+/// Resolves the text of an unquoted, untagged scalar to the value CloudFormation reads.
 ///
 /// - `""`, `~`, `null`, `Null`, `NULL` are null;
-/// - `true`, `True`, `TRUE`, `false`, `False`, `FALSE` are booleans;
-/// - `-?(0|[1-9][0-9]*)` is an integer when it fits in 64 bits;
-/// - `-?(0|[1-9][0-9]*)\.[0-9]+` optionally followed by `[eE][-+][0-9]+` is a float when finite;
-/// - anything else (`yes`, `on`, `0755`, `0x1F`, `1e3`, `+1`, `1_000`, `2010-09-09`, `12:30`,
-///   `.inf`, ...) stays a string.
+/// - `true`/`yes`/`on` and `false`/`no`/`off`, each in lower, capitalised and upper case, are
+///   booleans;
+/// - YAML 1.1 integers (`12`, `0755` = 493, `0x1F`, `0b101`, `1_000`, `1:30` = 90) that fit
+///   in 64 bits are numbers;
+/// - YAML 1.1 floats (`1.5`, `1.`, `.5`, `1_000.5`, `1.5e+3`, `1:30.5`) are numbers;
+/// - anything else stays a string, among them `y`, `n`, `0o17`, `1e3`, `2010-09-09`, `.inf`,
+///   `.nan` and integers beyond 64 bits.
 pub(crate) fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ if TRUE_WORDS.contains(&text) => return Value::Bool(true),
+        _ if FALSE_WORDS.contains(&text) => return Value::Bool(false),
         _ => {}
     }
-    if is_decimal_int(text) {
-        if let Ok(n) = text.parse::<i64>() {
-            return Value::Number(n.into());
+    if INT_1_1.is_match(text) {
+        if let Some(number) = int_1_1(text) {
+            return Value::Number(number);
         }
-        if let Ok(n) = text.parse::<u64>() {
-            return Value::Number(n.into());
-        }
-    } else if is_decimal_float(text)
-        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    } else if FLOAT_1_1.is_match(text)
+        && let Some(number) = float_1_1(text).and_then(Number::from_f64)
     {
-        return Value::Number(n);
+        return Value::Number(number);
     }
     Value::String(text.to_owned())
+}
+
+/// The value of a YAML 1.1 integer (matched by [`INT_1_1`]), when it fits in 64 bits.
+pub(crate) fn int_1_1(text: &str) -> Option<Number> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, digits) = match cleaned.as_bytes().first() {
+        Some(b'-') => (true, cleaned.get(1..)?),
+        Some(b'+') => (false, cleaned.get(1..)?),
+        _ => (false, cleaned.as_str()),
+    };
+    let magnitude: u128 = if digits == "0" {
+        0
+    } else if let Some(bin) = digits.strip_prefix("0b") {
+        u128::from_str_radix(bin, 2).ok()?
+    } else if let Some(hex) = digits.strip_prefix("0x") {
+        u128::from_str_radix(hex, 16).ok()?
+    } else if digits.contains(':') {
+        let mut total: u128 = 0;
+        for part in digits.split(':') {
+            total = total
+                .checked_mul(60)?
+                .checked_add(part.parse::<u128>().ok()?)?;
+        }
+        total
+    } else if let Some(octal) = digits.strip_prefix('0') {
+        u128::from_str_radix(octal, 8).ok()?
+    } else {
+        digits.parse::<u128>().ok()?
+    };
+    if negative {
+        let value = i64::try_from(magnitude)
+            .ok()
+            .map(|m| -m)
+            .or_else(|| (magnitude == 1u128 << 63).then_some(i64::MIN))?;
+        Some(value.into())
+    } else {
+        u64::try_from(magnitude).ok().map(Number::from)
+    }
+}
+
+/// The value of a YAML 1.1 float (matched by [`FLOAT_1_1`]); `None` for `.inf` and `.nan`.
+fn float_1_1(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let (sign, body) = match cleaned.as_bytes().first() {
+        Some(b'-') => (-1.0, cleaned.get(1..)?),
+        Some(b'+') => (1.0, cleaned.get(1..)?),
+        _ => (1.0, cleaned.as_str()),
+    };
+    if body.contains(':') {
+        let mut total = 0.0_f64;
+        for part in body.split(':') {
+            total = total * 60.0 + part.parse::<f64>().ok()?;
+        }
+        return Some(sign * total);
+    }
+    let value = body.parse::<f64>().ok()?;
+    value.is_finite().then_some(sign * value)
 }
 
 /// `-?(0|[1-9][0-9]*)`
@@ -111,4 +199,23 @@ pub(crate) fn is_plain_safe(text: &str) -> bool {
             .iter()
             .any(|word| word.eq_ignore_ascii_case(text))
         && resolve_plain(text).is_string()
+}
+
+/// Whether `raw`, the text of a plain scalar as read, can be written back plain on one line
+/// in block context and be read as it was: no line break, no unsafe character, no leading or
+/// trailing space, nothing that would end or start something else.
+pub(crate) fn can_write_raw(raw: &str) -> bool {
+    let indicator_start =
+        raw.starts_with(['-', '?', ':']) && raw.chars().nth(1).is_none_or(|second| second == ' ');
+    !raw.is_empty()
+        && !indicator_start
+        && raw.chars().all(is_safe_char)
+        && !raw.starts_with([
+            ' ', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', '[', ']', '{', '}', ',',
+        ])
+        && !raw.ends_with([' ', ':'])
+        && !raw.contains(": ")
+        && !raw.contains(" #")
+        && !raw.starts_with("---")
+        && !raw.starts_with("...")
 }

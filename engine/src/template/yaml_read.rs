@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use super::error::ParseError;
-use super::intrinsics::{Content, apply_tag};
+use super::intrinsics::{Content, apply_tag, wrapping_key};
+use super::scalar::is_plain_safe;
+use super::source::{Source, pointer_child};
 use super::{MAX_DEPTH, NODE_BUDGET};
 
 /// A sequence or mapping being read.
@@ -24,6 +26,8 @@ struct Frame {
     start: Marker,
     /// How many nodes it holds so far, itself included.
     size: usize,
+    /// Its JSON pointer in the template (`""` for the root).
+    pointer: String,
 }
 
 /// The items of a [`Frame`].
@@ -61,6 +65,8 @@ struct Reader {
     root: Option<Value>,
     /// Documents seen.
     documents: usize,
+    /// Plain scalars and keys to write back as they were.
+    source: Source,
 }
 
 /// An error at a saphyr marker (1-based line, 0-based column).
@@ -73,8 +79,9 @@ pub(crate) fn deeper_than_max() -> String {
     format!("the template nests deeper than {MAX_DEPTH} levels")
 }
 
-/// Parses YAML text (one document) into a long-form template value.
-pub(crate) fn parse_yaml(text: &str) -> Result<Value, ParseError> {
+/// Parses YAML text (one document) into a long-form template value, and where its plain
+/// scalars were.
+pub(crate) fn parse_yaml(text: &str) -> Result<(Value, Source), ParseError> {
     let mut parser = Parser::new_from_str(text);
     let mut reader = Reader {
         stack: Vec::new(),
@@ -82,6 +89,7 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, ParseError> {
         nodes: 0,
         root: None,
         documents: 0,
+        source: Source::default(),
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
@@ -96,9 +104,10 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Value, ParseError> {
             break;
         }
     }
-    reader
+    let root = reader
         .root
-        .ok_or_else(|| ParseError::new(1, 1, "the template is empty"))
+        .ok_or_else(|| ParseError::new(1, 1, "the template is empty"))?;
+    Ok((root, reader.source))
 }
 
 impl Reader {
@@ -131,17 +140,29 @@ impl Reader {
                 self.charge(1, span.start)?;
                 if self.stack.last().is_some_and(Frame::expects_key) {
                     let key = self.scalar_key(&text, style, tag.as_deref(), span.start)?;
+                    if style == ScalarStyle::Plain && tag.is_none() && !is_plain_safe(&key) {
+                        let entry = self.child_pointer_for_key(&key);
+                        self.source.plain_keys.insert(entry);
+                    }
                     if anchor > 0 {
                         self.anchor(anchor, Value::String(key.clone()), 1, span.start)?;
                     }
                     self.set_key(key, span.start)?;
                 } else {
+                    let plain = style == ScalarStyle::Plain;
+                    let raw = (plain && tag.is_none()).then(|| text.to_string());
                     let content = Content::Scalar {
                         text: text.into_owned(),
-                        plain: style == ScalarStyle::Plain,
+                        plain,
                     };
                     let value = apply_tag(tag.as_deref(), content)
                         .map_err(|message| error_at(span.start, message))?;
+                    if let Some(raw) = raw
+                        && !(value.is_string() && is_plain_safe(&raw))
+                    {
+                        let pointer = self.child_pointer();
+                        self.source.plain.insert(pointer, raw);
+                    }
                     self.complete(value, 1, anchor, span.start)?;
                 }
             }
@@ -213,14 +234,40 @@ impl Reader {
             return Err(error_at(span.start, deeper_than_max()));
         }
         self.charge(1, span.start)?;
+        let mut pointer = self.child_pointer();
+        if let Some(key) = tag.as_ref().and_then(wrapping_key) {
+            // The items of `!Equals [...]` live under `Fn::Equals` in the value.
+            pointer = pointer_child(&pointer, &key);
+        }
         self.stack.push(Frame {
             body,
             tag,
             anchor,
             start: span.start,
             size: 1,
+            pointer,
         });
         Ok(())
+    }
+
+    /// The JSON pointer of the node that completes next (a value, not a key).
+    fn child_pointer(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(frame) => match &frame.body {
+                Body::Sequence(items) => pointer_child(&frame.pointer, &items.len().to_string()),
+                Body::Mapping(_, Some(key)) => pointer_child(&frame.pointer, key),
+                Body::Mapping(_, None) => frame.pointer.clone(),
+            },
+        }
+    }
+
+    /// The JSON pointer of the entry that `key` starts in the innermost mapping.
+    fn child_pointer_for_key(&self, key: &str) -> String {
+        match self.stack.last() {
+            Some(frame) => pointer_child(&frame.pointer, key),
+            None => String::new(),
+        }
     }
 
     /// The text of a scalar in key position.

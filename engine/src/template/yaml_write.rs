@@ -1,36 +1,40 @@
 //! The YAML writer: block-style YAML that YAML 1.1 readers (PyYAML, cfn-lint) and
 //! CloudFormation read back as the same value.
 //!
-//! Intrinsics are written in their long form (`Fn::GetAtt:`), so no tags are needed. Strings
+//! Intrinsics are written in their long form (`Fn::GetAtt:`), so no tags are needed (only
+//! nodes with a tag cib does not know keep it). Strings
 //! are plain only when [`is_plain_safe`] says so, multi-line strings are literal blocks (`|`)
 //! when that is exact, and everything else is double-quoted with escapes.
 
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
 
-use super::scalar::{is_decimal_float, is_plain_safe, is_safe_char};
+use super::scalar::{can_write_raw, is_decimal_float, is_plain_safe, is_safe_char, resolve_plain};
+use super::source::{Source, pointer_child};
+use super::{UNKNOWN_TAG_MARK, unknown_tag};
 
 /// Keys longer than this are written as explicit keys (`? key`): PyYAML reads a simple key of
 /// at most 1024 characters.
 const MAX_SIMPLE_KEY: usize = 1000;
 
-/// Writes a template value as block-style YAML, ending with a newline.
-pub(crate) fn to_yaml(value: &Value) -> String {
-    let mut out = String::new();
-    match value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0, false),
-        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0, false),
-        // A top-level string is never a literal block: its lines would sit at column 0.
-        Value::String(s) => {
-            write_quoted_or_plain(&mut out, s);
-            out.push('\n');
-        }
-        other => {
-            write_inline(&mut out, other);
-            out.push('\n');
-        }
-    }
-    out
+/// Writes a template value as block-style YAML, ending with a newline; plain scalars and keys
+/// that `source` lists are written back as they were read, and nodes with a tag cib does not
+/// know keep their tag.
+pub(crate) fn to_yaml(value: &Value, source: &Source) -> String {
+    let mut writer = Writer {
+        out: String::new(),
+        source,
+    };
+    writer.top(value);
+    writer.out
+}
+
+/// The output so far and what the reader saw.
+struct Writer<'a> {
+    /// The YAML written so far.
+    out: String,
+    /// Plain scalars and keys to write as they were.
+    source: &'a Source,
 }
 
 /// Writes `count` spaces.
@@ -38,72 +42,109 @@ fn pad(out: &mut String, count: usize) {
     out.extend(std::iter::repeat_n(' ', count));
 }
 
-/// Writes the entries of a non-empty mapping whose keys sit at column `indent`; with
-/// `first_inline` the first key follows what is already on the line (`- key: ...`).
-fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize, first_inline: bool) {
-    for (i, (key, value)) in map.iter().enumerate() {
-        if i > 0 || !first_inline {
-            pad(out, indent);
-        }
-        if key.chars().count() > MAX_SIMPLE_KEY {
-            out.push_str("? ");
-            write_quoted(out, key);
-            out.push('\n');
-            pad(out, indent);
-        } else {
-            write_quoted_or_plain(out, key);
-        }
-        out.push(':');
-        write_after_indicator(out, value, indent);
-    }
-}
-
-/// Writes the items of a non-empty sequence whose dashes sit at column `indent`.
-fn write_seq(out: &mut String, items: &[Value], indent: usize, first_inline: bool) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 || !first_inline {
-            pad(out, indent);
-        }
-        out.push('-');
-        match item {
-            Value::Object(map) if !map.is_empty() => {
-                out.push(' ');
-                write_map(out, map, indent + 2, true);
+impl Writer<'_> {
+    /// Writes the document's root.
+    fn top(&mut self, value: &Value) {
+        match value {
+            Value::Object(map) if !map.is_empty() && unknown_tag(value).is_none() => {
+                self.map(map, 0, false, "")
             }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push(' ');
-                write_seq(out, inner, indent + 2, true);
+            Value::Array(items) if !items.is_empty() => self.seq(items, 0, false, ""),
+            // A top-level string is never a literal block: its lines would sit at column 0.
+            Value::String(s) => {
+                write_quoted_or_plain(&mut self.out, s);
+                self.out.push('\n');
             }
-            other => write_after_indicator(out, other, indent),
+            tagged if unknown_tag(tagged).is_some() => {
+                self.out.push_str("---");
+                self.after_indicator(tagged, 0, "");
+            }
+            other => {
+                write_inline(&mut self.out, other);
+                self.out.push('\n');
+            }
         }
     }
-}
 
-/// Writes a value after `key:` or `-`, for a node whose parent sits at column `indent`.
-fn write_after_indicator(out: &mut String, value: &Value, indent: usize) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_map(out, map, indent + 2, false);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_seq(out, items, indent + 2, false);
-        }
-        Value::String(s) => {
-            if let Some(block) = LiteralBlock::of(s) {
-                out.push(' ');
-                block.write(out, indent + 2);
+    /// Writes the entries of a non-empty mapping whose keys sit at column `indent`; with
+    /// `first_inline` the first key follows what is already on the line (`- key: ...`).
+    fn map(&mut self, map: &Map<String, Value>, indent: usize, first_inline: bool, at: &str) {
+        for (i, (key, value)) in map.iter().enumerate() {
+            if i > 0 || !first_inline {
+                pad(&mut self.out, indent);
+            }
+            let pointer = pointer_child(at, key);
+            if key.chars().count() > MAX_SIMPLE_KEY {
+                self.out.push_str("? ");
+                write_quoted(&mut self.out, key);
+                self.out.push('\n');
+                pad(&mut self.out, indent);
+            } else if self.source.plain_keys.contains(&pointer) && can_write_raw(key) {
+                self.out.push_str(key);
             } else {
-                out.push(' ');
-                write_quoted_or_plain(out, s);
-                out.push('\n');
+                write_quoted_or_plain(&mut self.out, key);
+            }
+            self.out.push(':');
+            self.after_indicator(value, indent, &pointer);
+        }
+    }
+
+    /// Writes the items of a non-empty sequence whose dashes sit at column `indent`.
+    fn seq(&mut self, items: &[Value], indent: usize, first_inline: bool, at: &str) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 || !first_inline {
+                pad(&mut self.out, indent);
+            }
+            self.out.push('-');
+            let pointer = pointer_child(at, &i.to_string());
+            match item {
+                Value::Object(map) if !map.is_empty() && unknown_tag(item).is_none() => {
+                    self.out.push(' ');
+                    self.map(map, indent + 2, true, &pointer);
+                }
+                Value::Array(inner) if !inner.is_empty() => {
+                    self.out.push(' ');
+                    self.seq(inner, indent + 2, true, &pointer);
+                }
+                other => self.after_indicator(other, indent, &pointer),
             }
         }
-        other => {
-            out.push(' ');
-            write_inline(out, other);
-            out.push('\n');
+    }
+
+    /// Writes a value after `key:` or `-`, for a node whose parent sits at column `indent`.
+    fn after_indicator(&mut self, value: &Value, indent: usize, at: &str) {
+        if let Some((tag, content)) = unknown_tag(value) {
+            self.out.push(' ');
+            self.out.push_str(tag);
+            let inner = pointer_child(at, &format!("{UNKNOWN_TAG_MARK}{tag}"));
+            return self.after_indicator(content, indent, &inner);
+        }
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                self.out.push('\n');
+                self.map(map, indent + 2, false, at);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                self.out.push('\n');
+                self.seq(items, indent + 2, false, at);
+            }
+            other => {
+                self.out.push(' ');
+                if let Some(raw) = self.source.plain.get(at)
+                    && can_write_raw(raw)
+                    && resolve_plain(raw) == *other
+                {
+                    self.out.push_str(raw);
+                    self.out.push('\n');
+                } else if let Value::String(s) = other
+                    && let Some(block) = LiteralBlock::of(s)
+                {
+                    block.write(&mut self.out, indent + 2);
+                } else {
+                    write_inline(&mut self.out, other);
+                    self.out.push('\n');
+                }
+            }
         }
     }
 }

@@ -157,3 +157,17 @@ fn a_failed_policy_rule_turns_the_answer_into_a_failure_with_its_findings() {
         "{message}"
     );
 }
+
+#[test]
+fn an_image_loop_before_language_extensions_is_a_failure_that_says_to_list_it_first() {
+    let response = call("loop-before-language-extensions.json", &Config::default());
+    assert_eq!(response.status, "failure");
+    assert_eq!(response.fragment, None);
+    let message = response.error_message.expect("message");
+    assert!(
+        message.contains("CIB063")
+            && message.contains("Fn::ForEach::Images")
+            && message.contains("AWS::LanguageExtensions before ContainerImageBuild"),
+        "{message}"
+    );
+}
