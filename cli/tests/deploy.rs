@@ -263,10 +263,117 @@ fn fake_artifacts(root: &Path) -> std::path::PathBuf {
     dir
 }
 
+/// A builder image already in the account's ECR (most tests do not exercise the copy).
+const BUILDER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:1f8167fcb0eca5b7126353d35299386945cbb8949cc516c592a49f80cfce4fa2";
+
 fn bootstrap(moto: &MotoServer, artifacts: &Path) -> Output {
     run(cib(moto)
-        .args(["bootstrap", "--poll-seconds", "1", "--artifacts"])
+        .args([
+            "bootstrap",
+            "--poll-seconds",
+            "1",
+            "--builder-image",
+            BUILDER_IMAGE,
+        ])
+        .arg("--artifacts")
         .arg(artifacts))
+}
+
+#[test]
+fn bootstrap_copies_the_pinned_builder_image_into_ecr_once() {
+    let registry = cib_testkit::oci_registry::LocalRegistry::start();
+    let moto = MotoServer::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (source, digest) = common::serve_builder_image(&registry, dir.path());
+    let artifacts = fake_artifacts(dir.path());
+    let copy = |extra: &[&str]| {
+        run(cib(&moto)
+            .args([
+                "bootstrap",
+                "--poll-seconds",
+                "1",
+                "--builder-source",
+                &source,
+            ])
+            .args(extra)
+            .arg("--artifacts")
+            .arg(&artifacts))
+    };
+
+    let first = copy(&[]);
+    ok(&first);
+    assert!(
+        text(&first.stderr).contains("copying the builder image"),
+        "{}",
+        text(&first.stderr)
+    );
+    let (runtime, config) = sdk(&moto);
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    let images = runtime
+        .block_on(
+            ecr.describe_images()
+                .repository_name("cib-tools/buildkit")
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("describe images: {e:?}"));
+    let digests: Vec<&str> = images
+        .image_details()
+        .iter()
+        .filter_map(|d| d.image_digest())
+        .collect();
+    assert_eq!(
+        digests,
+        [digest.as_str()],
+        "the copy keeps the pinned digest"
+    );
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let stacks = runtime
+        .block_on(
+            cfn.describe_stacks()
+                .stack_name("ContainerImageBuild")
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("describe stacks: {e:?}"));
+    let builder = stacks
+        .stacks()
+        .iter()
+        .flat_map(|s| s.parameters())
+        .find(|p| p.parameter_key() == Some("BuilderImage"))
+        .and_then(|p| p.parameter_value())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        builder.ends_with(&format!("/cib-tools/buildkit@{digest}")),
+        "BuilderImage names the copy by digest: {builder}"
+    );
+
+    let second = copy(&[]);
+    ok(&second);
+    assert!(
+        text(&second.stderr).contains("is already in ECR"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert!(
+        text(&second.stdout).contains("no changes"),
+        "{}",
+        text(&second.stdout)
+    );
+
+    let unpinned = run(cib(&moto)
+        .args([
+            "bootstrap",
+            "--builder-source",
+            &format!("{}/moby/buildkit:v1", registry.host),
+        ])
+        .arg("--artifacts")
+        .arg(&artifacts));
+    assert_eq!(unpinned.status.code(), Some(1));
+    assert!(
+        text(&unpinned.stderr).contains("pinned by digest"),
+        "{}",
+        text(&unpinned.stderr)
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! `scripts/build-lambdas.sh` is not run (cargo-lambda and a cross toolchain are not CI's
 //! business): `CARGO_TARGET_DIR` points at a directory holding stand-in zips where the
 //! script leaves the real ones, so `cib bootstrap` finds them by its default. moto cannot
-//! run the provider Lambda, so the last, executing deploy is run with `--no-execute`.
+//! run the provider Lambda, so the last, executing deploy is run with `--no-execute`; the
+//! builder image bootstrap copies comes from a local registry instead of Docker Hub.
 
 mod common;
 
@@ -39,6 +40,10 @@ fn the_readme_quick_start_runs_against_moto() {
     );
     let moto = MotoServer::start();
     let target = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Bootstrap copies the pinned BuildKit image into ECR; offline, a local registry
+    // serves a stand-in for it.
+    let registry = cib_testkit::oci_registry::LocalRegistry::start();
+    let (builder_source, _) = common::serve_builder_image(&registry, target.path());
     for name in ["bootstrap", "cib-provider"] {
         let dir = target.path().join("lambda").join(name);
         fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -57,6 +62,9 @@ fn the_readme_quick_start_runs_against_moto() {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/cib-test-credentials",
             );
+        if args.first().map(String::as_str) == Some("bootstrap") {
+            command.args(["--builder-source", &builder_source]);
+        }
         if index == commands.len() - 1 && !args.iter().any(|a| a == "--no-execute") {
             command.arg("--no-execute");
         }

@@ -27,6 +27,7 @@
 pub mod http;
 pub mod iam;
 pub mod moto;
+pub mod oci_registry;
 pub mod recorder;
 pub mod runtime_api;
 pub mod strict;

@@ -5,7 +5,8 @@
 //! stack's Lambda functions need their zips in a bucket before the stack can be created,
 //! so a bucket inside the stack would take two deploys. `--s3-bucket` names one; by default
 //! it is `cib-artifacts-<account>-<region>`, created when missing. The stack's
-//! `ArtifactBucket` output tells `cib deploy` where to package.
+//! `ArtifactBucket` output tells `cib deploy` where to package. The same goes for the
+//! builder image, copied into the account's ECR before the stack names it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,10 +35,13 @@ pub const EXAMPLES: &str = "\
 Examples:
   scripts/build-lambdas.sh && cib bootstrap --region eu-west-1
   cib bootstrap --s3-bucket my-artifacts --artifacts ./lambda
+  cib bootstrap --builder-image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/buildkit@sha256:...
 
 Uploads the two Lambda zips (cargo lambda build output: <artifacts>/bootstrap/bootstrap.zip and
 <artifacts>/cib-provider/bootstrap.zip) under content-named keys, then creates or updates the
-support stack and prints its outputs. Running it again with nothing changed changes nothing.";
+support stack and prints its outputs. The pinned BuildKit image is copied into the account's
+ECR (cib-tools/buildkit) first, so no build pulls from Docker Hub. Running it again with
+nothing changed changes nothing.";
 
 /// Arguments of `cib bootstrap`.
 #[derive(Debug, Args)]
@@ -55,9 +59,14 @@ pub struct BootstrapArgs {
     pub artifacts: Option<PathBuf>,
 
     /// The BuildKit image builds start their builder from, pinned by digest (the support
-    /// stack's `BuilderImage` parameter), e.g. an ECR copy of moby/buildkit.
-    #[arg(long, value_name = "URI")]
+    /// stack's `BuilderImage` parameter), used as it is: nothing is copied.
+    #[arg(long, value_name = "URI", conflicts_with = "builder_source")]
     pub builder_image: Option<String>,
+
+    /// The BuildKit image to copy into this account's ECR (`cib-tools/buildkit`) for the
+    /// builds, pinned by digest; copied once, then found there.
+    #[arg(long, value_name = "IMAGE", default_value = cib_contract::BUILDER_SOURCE_IMAGE)]
+    pub builder_source: String,
 
     /// The support stack's name.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_STACK)]
@@ -98,9 +107,11 @@ async fn run_async(args: &BootstrapArgs) -> Result<(), String> {
     }
     let artifacts = args.artifacts.clone().unwrap_or_else(default_artifacts);
     let mut parameters = BTreeMap::from([("ArtifactBucket".to_owned(), bucket.clone())]);
-    if let Some(image) = &args.builder_image {
-        parameters.insert("BuilderImage".to_owned(), image.clone());
-    }
+    let builder_image = match &args.builder_image {
+        Some(image) => image.clone(),
+        None => super::builder::ensure_builder_image(&clients.ecr, &args.builder_source).await?,
+    };
+    parameters.insert("BuilderImage".to_owned(), builder_image);
     for (parameter, dir) in ARTIFACTS {
         let path = artifacts.join(dir).join("bootstrap.zip");
         let key = upload_artifact(&clients, &bucket, &path).await?;

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod bootstrap;
+pub mod builder;
 pub mod command;
 pub mod progress;
 pub mod summary;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -119,3 +120,59 @@ pub fn registry_cfn_lint() -> Command {
 
 /// cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
 pub const CFN_LINT_ERROR_BIT: i32 = 2;
+
+/// Writes a one-layer OCI image layout (an uncompressed layer, as a builder image might
+/// carry a static binary) into `dir`; returns the manifest's digest.
+pub fn write_builder_layout(dir: &Path) -> String {
+    use cib_registry::Digest;
+    use cib_registry::tar::write as tar;
+    let mut layer = tar::file("bin/buildkitd", b"#!/bin/sh\necho buildkitd\n");
+    layer.extend(tar::end());
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [Digest::of(&layer).as_str()]},
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let descriptor = |media_type: &str, bytes: &[u8]| serde_json::json!({"mediaType": media_type, "digest": Digest::of(bytes).as_str(), "size": bytes.len()});
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", &config),
+        "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", &layer)],
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut root = descriptor("application/vnd.oci.image.manifest.v1+json", &manifest);
+    root["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "v1"});
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [root]});
+    fs::write(dir.join("index.json"), index.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    for blob in [&layer, &config, &manifest] {
+        let path = dir.join("blobs/sha256").join(Digest::of(blob).hex());
+        fs::create_dir_all(path.parent().unwrap_or(dir)).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(&path, blob).unwrap_or_else(|e| panic!("{e}"));
+    }
+    Digest::of(&manifest).as_str().to_owned()
+}
+
+/// Serves a stand-in builder image from `registry` (written under `dir`, copied with
+/// skopeo, digests preserved); returns its digest-pinned reference and its digest.
+pub fn serve_builder_image(
+    registry: &cib_testkit::oci_registry::LocalRegistry,
+    dir: &Path,
+) -> (String, String) {
+    let layout = dir.join("builder-layout");
+    let digest = write_builder_layout(&layout);
+    cib_testkit::oci_registry::skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        "--preserve-digests",
+        &format!("oci:{}:v1", layout.display()),
+        &format!("docker://{}/moby/buildkit:v1", registry.host),
+    ]);
+    (
+        format!("{}/moby/buildkit:v1@{digest}", registry.host),
+        digest,
+    )
+}
