@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::aws::codebuild;
 use crate::aws::{Clients, ecr, respond};
+use crate::backfill::{self, Presence};
 use crate::contract_version::{self, Support};
 use crate::error::ProviderError;
 use crate::event::{self, BuildStateChange, CfnRequest, Incoming, RequestType};
@@ -188,14 +189,8 @@ impl Provider {
         // A trigger of the previous contract is never built, so even a fixed tag is
         // answered from the image that exists (a rollback to such a template).
         if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
-            match self.existing_image(&props, &tag, log).await {
-                Ok(Some(data)) => {
-                    log.info("image already built; no build needed", json!({"tag": tag}));
-                    let mut ok = answer_for(request, physical_id, Status::Success, String::new());
-                    ok.data = data;
-                    return self.answer(log, &request.response_url, ok).await;
-                }
-                Ok(None) => log.info("image not found everywhere; building", json!({"tag": tag})),
+            let presence = match self.presence(&props, &tag).await {
+                Ok(p) => p,
                 Err(e) => {
                     // Building on a failed lookup could push the tag again (a new digest).
                     let reason = format!(
@@ -204,6 +199,53 @@ impl Provider {
                     );
                     return self.answer(log, &request.response_url, fail(reason)).await;
                 }
+            };
+            let digest = match presence {
+                Presence::MissingAtHome => {
+                    log.info(
+                        "image not found in the home region; building",
+                        json!({"tag": tag}),
+                    );
+                    None
+                }
+                Presence::Everywhere { digest } => {
+                    log.info("image already built; no build needed", json!({"tag": tag}));
+                    Some(digest)
+                }
+                Presence::Mismatch {
+                    region,
+                    home_digest,
+                    replica_digest,
+                } => {
+                    let reason = format!(
+                        "{}:{tag} is {home_digest} in {} but {replica_digest} in {region}; a tag \
+                         never moves, so nothing was copied or built: delete the image in \
+                         {region} (it is not the one this stack deployed) and retry",
+                        props.repository_name, self.clients.home_region
+                    );
+                    return self.answer(log, &request.response_url, fail(reason)).await;
+                }
+                Presence::MissingInReplicas { digest, missing } => {
+                    log.info(
+                        "image missing in replica regions; copying it from the home region",
+                        json!({"tag": tag, "digest": digest,
+                               "regions": missing.iter().map(|m| m.region.as_str()).collect::<Vec<_>>()}),
+                    );
+                    match self
+                        .backfill(&props, &tag, &digest, &missing, deadline, log)
+                        .await
+                    {
+                        Ok(()) => Some(digest),
+                        Err(reason) => {
+                            return self.answer(log, &request.response_url, fail(reason)).await;
+                        }
+                    }
+                }
+            };
+            if let Some(digest) = digest {
+                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
+                ok.data = image_attributes(&props, &tag, &digest, &self.clients.home_region);
+                return self.answer(log, &request.response_url, ok).await;
             }
         }
         if support == Support::ExistingImagesOnly {
@@ -266,42 +308,29 @@ impl Provider {
         Ok(json!({"action": "build-started", "buildId": build_id, "tag": tag}))
     }
 
-    /// The response attributes if `tag` exists in the repository and in every replica
-    /// region with the same digest; `None` if it is missing somewhere; an error (naming the
-    /// region) when ECR cannot be asked.
-    async fn existing_image(
+    /// Where `tag` is: the home region's lookup, then each replica region's; an error
+    /// (naming the region) when ECR cannot be asked.
+    async fn presence(
         &self,
         props: &TriggerProperties,
         tag: &str,
-        log: &LogContext,
-    ) -> Result<Option<BTreeMap<String, String>>, ProviderError> {
+    ) -> Result<Presence, ProviderError> {
         let home = &self.clients.home_region;
-        let Some(digest) = ecr::image_digest(&self.clients.ecr, &props.repository_name, tag)
+        let home_lookup = ecr::image_lookup(&self.clients.ecr, &props.repository_name, tag)
             .await
-            .map_err(|e| in_region(home, e))?
-        else {
-            return Ok(None);
-        };
+            .map_err(|e| in_region(home, e))?;
+        if !matches!(home_lookup, ecr::Lookup::Found(_)) {
+            return Ok(Presence::MissingAtHome);
+        }
+        let mut replicas = Vec::new();
         for region in &props.replica_regions {
             let client = self.clients.ecr_in(region);
-            match ecr::image_digest(&client, &props.repository_name, tag).await {
-                Ok(Some(d)) if d == digest => {}
-                Ok(other) => {
-                    log.info(
-                        "image missing or different in a replica region",
-                        json!({"region": region, "digest": other}),
-                    );
-                    return Ok(None);
-                }
-                Err(e) => return Err(in_region(region, e)),
-            }
+            let lookup = ecr::image_lookup(&client, &props.repository_name, tag)
+                .await
+                .map_err(|e| in_region(region, e))?;
+            replicas.push((region.clone(), lookup));
         }
-        Ok(Some(image_attributes(
-            props,
-            tag,
-            &digest,
-            &self.clients.home_region,
-        )))
+        Ok(backfill::classify(home_lookup, replicas))
     }
 
     async fn handle_build_state(&self, state: &BuildStateChange) -> Result<Value, ProviderError> {

@@ -10,6 +10,7 @@
 //! orchestration.
 
 pub mod aws;
+pub mod backfill;
 pub mod build;
 pub mod contract_version;
 pub mod error;

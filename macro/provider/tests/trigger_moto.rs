@@ -84,19 +84,27 @@ async fn create_with_an_existing_tag_answers_success_at_once() {
     );
 }
 
+/// A tag missing in a replica region is never rebuilt (the tag would move). A named
+/// repository (outside `cib/`, where the provider may not write) is not copied either: the
+/// resource fails saying how to fix it. Generated repositories: tests/backfill_moto.rs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_image_missing_in_one_replica_region_is_built() {
+async fn an_image_missing_in_a_replica_of_a_named_repository_fails_without_a_build() {
     let env = setup().await;
     env.create_resources(&REPLICAS).await;
     let props = trigger_properties("prod", &REPLICAS);
     env.push_image(&tag_of(&props), &[HOME, "us-west-2"]).await;
-    let out = env
-        .handle(&cfn_event(
-            &env, "Create", "c-3", TRIGGER, &props, None, None,
-        ))
-        .await;
-    assert_eq!(out["action"], "build-started");
-    assert!(env.recorder.puts().is_empty());
+    env.handle(&cfn_event(
+        &env, "Create", "c-3", TRIGGER, &props, None, None,
+    ))
+    .await;
+    assert!(env.builds().await.is_empty(), "never rebuilt");
+    let v = env.recorder.puts()[0].json();
+    assert_eq!(v["Status"], "FAILED", "{v}");
+    let reason = v["Reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("missing in eu-west-1") && reason.contains("only generated repositories"),
+        "{reason}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

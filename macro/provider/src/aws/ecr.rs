@@ -1,9 +1,12 @@
-//! ECR calls: image lookup, the registry's replication configuration, repository tags.
+//! ECR calls: image lookup, replica repository creation, the registry's replication
+//! configuration, repository tags.
 
 use aws_sdk_ecr::Client;
+use aws_sdk_ecr::operation::create_repository::CreateRepositoryError;
 use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecr::types::{
-    ImageIdentifier, ReplicationConfiguration, ReplicationDestination, ReplicationRule,
+    EncryptionConfiguration, EncryptionType, ImageIdentifier, ImageScanningConfiguration,
+    ImageTagMutability, ReplicationConfiguration, ReplicationDestination, ReplicationRule,
     RepositoryFilter, RepositoryFilterType, Tag,
 };
 
@@ -11,12 +14,35 @@ use super::describe;
 use crate::error::ProviderError;
 use crate::replication::{Destination, Filter, ReplicationConfig, Rule};
 
+/// What one region holds under `repository:tag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The tag names this digest.
+    Found(String),
+    /// The repository exists without the tag.
+    NoImage,
+    /// The repository does not exist.
+    NoRepository,
+}
+
 /// The digest of `repository:tag`, or `None` if the image (or the repository) is not there.
 pub async fn image_digest(
     client: &Client,
     repository: &str,
     tag: &str,
 ) -> Result<Option<String>, ProviderError> {
+    Ok(match image_lookup(client, repository, tag).await? {
+        Lookup::Found(digest) => Some(digest),
+        Lookup::NoImage | Lookup::NoRepository => None,
+    })
+}
+
+/// What the client's region holds under `repository:tag`.
+pub async fn image_lookup(
+    client: &Client,
+    repository: &str,
+    tag: &str,
+) -> Result<Lookup, ProviderError> {
     let result = client
         .describe_images()
         .repository_name(repository)
@@ -27,16 +53,80 @@ pub async fn image_digest(
         Ok(out) => Ok(out
             .image_details()
             .iter()
-            .find_map(|d| d.image_digest().map(str::to_string))),
+            .find_map(|d| d.image_digest().map(str::to_string))
+            .map_or(Lookup::NoImage, Lookup::Found)),
         Err(e) => match e.as_service_error() {
-            Some(DescribeImagesError::ImageNotFoundException(_))
-            | Some(DescribeImagesError::RepositoryNotFoundException(_)) => Ok(None),
+            Some(DescribeImagesError::ImageNotFoundException(_)) => Ok(Lookup::NoImage),
+            Some(DescribeImagesError::RepositoryNotFoundException(_)) => Ok(Lookup::NoRepository),
             _ => Err(ProviderError::Aws {
                 operation: "ECR DescribeImages",
                 message: describe(&e),
             }),
         },
     }
+}
+
+/// The lifecycle policy of image repositories: untagged images expire 30 days after push,
+/// tagged ones never. The same text as the engine's `expand::repository::LIFECYCLE_POLICY`
+/// and the support stack's creation template (a test compares them).
+pub const IMAGE_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images 30 days after push; tagged images are never expired","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#;
+
+/// Creates `repository` in the client's region with the settings of our image
+/// repositories (immutable tags, scan on push, AES256, [`IMAGE_LIFECYCLE_POLICY`]), as the
+/// support stack's creation template would have when replication creates it. A repository
+/// that already exists (created meanwhile by replication) is left as it is.
+pub async fn create_image_repository(
+    client: &Client,
+    repository: &str,
+) -> Result<(), ProviderError> {
+    let created = client
+        .create_repository()
+        .repository_name(repository)
+        .image_tag_mutability(ImageTagMutability::Immutable)
+        .image_scanning_configuration(
+            ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .encryption_configuration(
+            EncryptionConfiguration::builder()
+                .encryption_type(EncryptionType::Aes256)
+                .build()
+                .map_err(|e| ProviderError::Aws {
+                    operation: "ECR CreateRepository",
+                    message: format!("invalid encryption configuration: {e}"),
+                })?,
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(CreateRepositoryError::RepositoryAlreadyExistsException(_))
+            ) =>
+        {
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(ProviderError::Aws {
+                operation: "ECR CreateRepository",
+                message: describe(&e),
+            });
+        }
+    }
+    client
+        .put_lifecycle_policy()
+        .repository_name(repository)
+        .lifecycle_policy_text(IMAGE_LIFECYCLE_POLICY)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR PutLifecyclePolicy",
+            message: describe(&e),
+        })?;
+    Ok(())
 }
 
 /// The registry's live replication configuration.
