@@ -174,7 +174,7 @@ pub fn build_request(
 pub(crate) mod tests {
     use super::*;
     use crate::event::RequestType;
-    use crate::properties::tests::sample;
+    use cib_trigger::fixtures::sample;
     use serde_json::json;
 
     pub(crate) fn request() -> CfnRequest {

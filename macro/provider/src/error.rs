@@ -53,3 +53,12 @@ impl ProviderError {
         }
     }
 }
+
+impl From<cib_trigger::PropertyError> for ProviderError {
+    fn from(e: cib_trigger::PropertyError) -> Self {
+        ProviderError::BadProperty {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}

@@ -24,15 +24,14 @@ pub mod log;
 pub mod long_values;
 pub mod ownership;
 pub mod preflight;
-pub mod properties;
 pub mod replication;
 pub mod replication_flow;
 pub mod response;
 pub mod response_url;
 pub mod retry;
 pub mod settings;
-pub mod tag;
 
+pub use cib_trigger::{properties, tag};
 pub use error::ProviderError;
 pub use handler::Provider;
 pub use settings::Settings;

@@ -103,7 +103,7 @@ mod tests {
     use super::*;
     use crate::build::build_request;
     use crate::build::tests::{context, request};
-    use crate::properties::tests::sample;
+    use cib_trigger::fixtures::sample;
     use flate2::read::GzDecoder;
     use serde_json::{Value, json};
     use std::io::Read;

@@ -96,7 +96,8 @@ impl Desired {
                     return Err(ProviderError::property(dpath, "must be an object"));
                 };
                 dests.insert(Destination {
-                    region: required(d, "Region").map_err(|e| nest(&dpath, e))?,
+                    region: required(d, "Region")
+                        .map_err(|e| ProviderError::from(e.under(&dpath)))?,
                     registry_id: optional(d, "RegistryId")?
                         .unwrap_or_else(|| account_id.to_string()),
                 });
@@ -121,7 +122,9 @@ impl Desired {
                         "must be PREFIX_MATCH",
                     ));
                 }
-                repos.insert(required(f, "Filter").map_err(|e| nest(&fpath, e))?);
+                repos.insert(
+                    required(f, "Filter").map_err(|e| ProviderError::from(e.under(&fpath)))?,
+                );
             }
             if dests.is_empty() || repos.is_empty() {
                 continue;
@@ -156,15 +159,6 @@ fn list<'a>(
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
         Some(_) => Err(ProviderError::property(path, "must be a list")),
-    }
-}
-
-fn nest(parent: &str, e: ProviderError) -> ProviderError {
-    match e {
-        ProviderError::BadProperty { path, message } => {
-            ProviderError::property(format!("{parent}.{path}"), message)
-        }
-        other => other,
     }
 }
 

@@ -16,7 +16,7 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::error::ProviderError;
+use crate::error::PropertyError;
 use crate::properties::{Source, TriggerProperties};
 
 /// ECR's longest tag.
@@ -99,7 +99,7 @@ pub fn content_hash(p: &TriggerProperties) -> String {
 }
 
 /// The tag the image gets: `ImageTag` if fixed, else `ImageTagPrefix` + the content hash.
-pub fn image_tag(p: &TriggerProperties) -> Result<String, ProviderError> {
+pub fn image_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
     let (tag, path) = match (&p.image_tag, &p.image_tag_prefix) {
         (Some(fixed), _) => (fixed.clone(), "ImageTag"),
         (None, prefix) => (
@@ -112,7 +112,7 @@ pub fn image_tag(p: &TriggerProperties) -> Result<String, ProviderError> {
         .enumerate()
         .all(|(i, c)| c.is_ascii_alphanumeric() || c == '_' || (i > 0 && (c == '.' || c == '-')));
     if tag.len() > MAX_TAG_LEN || !valid_chars {
-        return Err(ProviderError::property(
+        return Err(PropertyError::new(
             path,
             format!(
                 "gives the tag `{tag}`, which ECR refuses (at most {MAX_TAG_LEN} characters of \
@@ -126,7 +126,7 @@ pub fn image_tag(p: &TriggerProperties) -> Result<String, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::properties::tests::sample;
+    use crate::fixtures::sample;
 
     fn props(m: &Map<String, Value>) -> TriggerProperties {
         TriggerProperties::parse(m).expect("parse")

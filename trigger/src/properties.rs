@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::error::ProviderError;
+use crate::error::PropertyError;
 
 /// Where the build context comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,57 +99,56 @@ fn scalar(v: &Value) -> Option<String> {
 }
 
 /// A required string property.
-pub fn required(props: &Map<String, Value>, path: &str) -> Result<String, ProviderError> {
+pub fn required(props: &Map<String, Value>, path: &str) -> Result<String, PropertyError> {
     match props.get(path) {
-        None => Err(ProviderError::property(path, "is required")),
+        None => Err(PropertyError::new(path, "is required")),
         Some(v) => scalar(v)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| ProviderError::property(path, "must be a non-empty string")),
+            .ok_or_else(|| PropertyError::new(path, "must be a non-empty string")),
     }
 }
 
 /// An optional string property (an empty string counts as absent).
-pub fn optional(props: &Map<String, Value>, path: &str) -> Result<Option<String>, ProviderError> {
+pub fn optional(props: &Map<String, Value>, path: &str) -> Result<Option<String>, PropertyError> {
     match props.get(path) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => scalar(v)
             .map(|s| Some(s).filter(|s| !s.is_empty()))
-            .ok_or_else(|| ProviderError::property(path, "must be a string")),
+            .ok_or_else(|| PropertyError::new(path, "must be a string")),
     }
 }
 
 /// An optional list of strings.
-pub fn string_list(props: &Map<String, Value>, path: &str) -> Result<Vec<String>, ProviderError> {
+pub fn string_list(props: &Map<String, Value>, path: &str) -> Result<Vec<String>, PropertyError> {
     match props.get(path) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                scalar(v).ok_or_else(|| {
-                    ProviderError::property(format!("{path}[{i}]"), "must be a string")
-                })
+                scalar(v)
+                    .ok_or_else(|| PropertyError::new(format!("{path}[{i}]"), "must be a string"))
             })
             .collect(),
-        Some(_) => Err(ProviderError::property(path, "must be a list of strings")),
+        Some(_) => Err(PropertyError::new(path, "must be a list of strings")),
     }
 }
 
 fn string_map(
     props: &Map<String, Value>,
     path: &str,
-) -> Result<BTreeMap<String, String>, ProviderError> {
+) -> Result<BTreeMap<String, String>, PropertyError> {
     match props.get(path) {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
         Some(Value::Object(m)) => m
             .iter()
             .map(|(k, v)| {
-                scalar(v).map(|s| (k.clone(), s)).ok_or_else(|| {
-                    ProviderError::property(format!("{path}.{k}"), "must be a string")
-                })
+                scalar(v)
+                    .map(|s| (k.clone(), s))
+                    .ok_or_else(|| PropertyError::new(format!("{path}.{k}"), "must be a string"))
             })
             .collect(),
-        Some(_) => Err(ProviderError::property(path, "must be a map of strings")),
+        Some(_) => Err(PropertyError::new(path, "must be a map of strings")),
     }
 }
 
@@ -157,19 +156,19 @@ fn minutes(
     props: &Map<String, Value>,
     path: &str,
     default: Option<u32>,
-) -> Result<u32, ProviderError> {
+) -> Result<u32, PropertyError> {
     match (optional(props, path)?, default) {
         (Some(s), _) => s.trim().parse::<u32>().map_err(|_| {
-            ProviderError::property(path, format!("`{s}` is not a whole number of minutes"))
+            PropertyError::new(path, format!("`{s}` is not a whole number of minutes"))
         }),
         (None, Some(d)) => Ok(d),
-        (None, None) => Err(ProviderError::property(path, "is required")),
+        (None, None) => Err(PropertyError::new(path, "is required")),
     }
 }
 
-fn source(props: &Map<String, Value>) -> Result<Source, ProviderError> {
+fn source(props: &Map<String, Value>) -> Result<Source, PropertyError> {
     let Some(Value::Object(s)) = props.get("Source") else {
-        return Err(ProviderError::property(
+        return Err(PropertyError::new(
             "Source",
             "is required and must be an object",
         ));
@@ -178,7 +177,7 @@ fn source(props: &Map<String, Value>) -> Result<Source, ProviderError> {
         return Ok(Source::Inline { dockerfile });
     }
     if s.contains_key("Directory") {
-        return Err(ProviderError::property(
+        return Err(PropertyError::new(
             "Source.Directory",
             "a local directory must be packaged to S3 first (`cib package` or `cib deploy`)",
         ));
@@ -190,19 +189,13 @@ fn source(props: &Map<String, Value>) -> Result<Source, ProviderError> {
     })
 }
 
-fn prefix(parent: &str, e: ProviderError) -> ProviderError {
-    match e {
-        ProviderError::BadProperty { path, message } => ProviderError::BadProperty {
-            path: format!("{parent}.{path}"),
-            message,
-        },
-        other => other,
-    }
+fn prefix(parent: &str, e: PropertyError) -> PropertyError {
+    e.under(parent)
 }
 
 impl TriggerProperties {
     /// Reads and checks the trigger's properties.
-    pub fn parse(props: &Map<String, Value>) -> Result<TriggerProperties, ProviderError> {
+    pub fn parse(props: &Map<String, Value>) -> Result<TriggerProperties, PropertyError> {
         let build_args = string_map(props, "BuildArgs")?;
         for name in build_args.keys() {
             let valid = name
@@ -210,13 +203,13 @@ impl TriggerProperties {
                 .enumerate()
                 .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
             if name.is_empty() || !valid {
-                return Err(ProviderError::property(
+                return Err(PropertyError::new(
                     format!("BuildArgs.{name}"),
                     "names must match [A-Za-z_][A-Za-z0-9_]*",
                 ));
             }
             if is_reserved_variable(name) {
-                return Err(ProviderError::property(
+                return Err(PropertyError::new(
                     format!("BuildArgs.{name}"),
                     "the build owns this name (PATH, HOME, AWS_*, CODEBUILD_*, CIB_*, DOCKER_* and the like; the list is in cib-contract)",
                 ));
@@ -224,7 +217,7 @@ impl TriggerProperties {
         }
         let platform = required(props, "Platform")?;
         if platform != "linux/amd64" && platform != "linux/arm64" {
-            return Err(ProviderError::property(
+            return Err(PropertyError::new(
                 "Platform",
                 "must be linux/amd64 or linux/arm64",
             ));
@@ -233,7 +226,7 @@ impl TriggerProperties {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(ProviderError::property(
+                return Err(PropertyError::new(
                     "CacheDisabled",
                     format!("`{other}` is not true or false"),
                 ));
@@ -287,33 +280,10 @@ impl TriggerProperties {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::fixtures::sample;
     use serde_json::json;
-
-    /// A valid property map for tests.
-    pub(crate) fn sample() -> Map<String, Value> {
-        let Value::Object(m) = json!({
-            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
-            "ContractVersion": "2",
-            "ProjectName": "proj",
-            "RepositoryName": "api",
-            "RepositoryUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api",
-            "RepositoryArn": "arn:aws:ecr:us-east-1:123456789012:repository/api",
-            "Source": {"S3Bucket": "b", "S3Key": "k.zip"},
-            "Dockerfile": "Dockerfile",
-            "BuildArgs": {"STAGE": "prod", "API_URL": "https://x"},
-            "Platform": "linux/arm64",
-            "Compression": "gzip",
-            "CacheDisabled": "false",
-            "ReplicaRegions": ["us-west-2"],
-            "BuildSpec": "version: 0.2",
-            "TimeoutInMinutes": "30"
-        }) else {
-            unreachable!()
-        };
-        m
-    }
 
     #[test]
     fn parses_the_contract() {

@@ -1,0 +1,14 @@
+//! The trigger resource's properties as CloudFormation resolved them, and the image tag
+//! computed from them.
+//!
+//! Pure (no I/O): the provider computes the tag at deploy time, and `cib plan` computes the
+//! same tag before a deploy from the same code, so the two can never disagree.
+
+pub mod error;
+pub mod fixtures;
+pub mod properties;
+pub mod tag;
+
+pub use error::PropertyError;
+pub use properties::{Source, TriggerProperties};
+pub use tag::{canonical_inputs, content_hash, image_tag};
