@@ -10,6 +10,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CIB_VENV="${CIB_VENV:-$HOME/.cache/cib/venv}"
 export CIB_PYTHON="$CIB_VENV/bin/python"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cib/target}"
+# No incremental caches: CI builds each crate once per change, and they only take disk.
+export CARGO_INCREMENTAL=0
+
+# A shared target dir grows with every dependency change (cargo never removes old
+# artifacts). When the disk under it runs low, start it afresh rather than fail a link
+# half way (a linker writing to a full disk dies with SIGBUS).
+free_gib() { df -P -k "$1" | awk 'NR == 2 { print int($4 / 1048576) }'; }
+mkdir -p "$CARGO_TARGET_DIR"
+min_free_gib="${CIB_MIN_FREE_GIB:-12}"
+if [ "$(free_gib "$CARGO_TARGET_DIR")" -lt "$min_free_gib" ]; then
+  echo "==> under ${min_free_gib} GiB free: removing the cargo target dirs to start afresh"
+  rm -rf "$CARGO_TARGET_DIR" "${CIB_FUZZ_TARGET_DIR:-$HOME/.cache/cib/fuzz-target}"
+  mkdir -p "$CARGO_TARGET_DIR"
+fi
+echo "==> disk: $(free_gib "$CARGO_TARGET_DIR") GiB free under $CARGO_TARGET_DIR"
 
 # Python tools used by the tests: cfn-lint, moto's server, PyYAML, at the versions the
 # tests were written against (a new cfn-lint rule or moto behaviour is a deliberate upgrade).
