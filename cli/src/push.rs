@@ -153,16 +153,5 @@ fn printer() -> cib_registry::ProgressFn {
 
 /// Bytes for people: `1.5 MiB`.
 fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    crate::package::upload::human_size(usize::try_from(bytes).unwrap_or(usize::MAX))
 }

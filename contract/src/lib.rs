@@ -100,6 +100,14 @@ pub fn response_parameter_name(stack_id: &str, request_hash: &str) -> Option<Str
     stack_uuid(stack_id).map(|uuid| format!("{RESPONSE_PARAMETER_PREFIX}{uuid}/{request_hash}"))
 }
 
+/// The lifecycle policy of image repositories: untagged images expire 30 days after push; a
+/// tagged image is never expired, because Lambda pins images by digest and a count rule
+/// would break the next update or rollback of a function that still uses one. The engine
+/// writes it on every generated repository, the provider on the replica repositories it
+/// creates, and the support stack's repository creation template holds the same text (a
+/// test compares them).
+pub const IMAGE_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images 30 days after push; tagged images are never expired","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -381,17 +381,24 @@ mod tests {
         parse_yaml(text).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn prepare_default(template: &Value) -> Prepared {
+        prepare(template, &ExpandOptions::default()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn resource_ids(template: &Value) -> Vec<&String> {
+        template["Resources"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default()
+    }
+
     #[test]
     fn loops_without_images_are_set_aside_and_put_back_in_place() {
         let template = read(
             "Resources:\n  A: {Type: AWS::SNS::Topic}\n  Fn::ForEach::Queues:\n    - Name\n    - [a, b]\n    - Queue${Name}: {Type: AWS::SQS::Queue}\n  B: {Type: AWS::SNS::Topic}\nOutputs:\n  Fn::ForEach::Out:\n    - Name\n    - [a]\n    - Out${Name}: {Value: !Ref Img}\n",
         );
-        let prepared =
-            prepare(&template, &ExpandOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
-        let keys: Vec<&String> = prepared.template["Resources"]
-            .as_object()
-            .map(|m| m.keys().collect())
-            .unwrap_or_default();
+        let prepared = prepare_default(&template);
+        let keys = resource_ids(&prepared.template);
         assert_eq!(keys, ["A", "B"]);
         let mut expanded = prepared.template.clone();
         restore(&prepared, &mut expanded);
@@ -403,8 +410,7 @@ mod tests {
         let template = read(
             "Parameters:\n  Services: {Type: CommaDelimitedList, Default: 'api,web-ui'}\nResources:\n  Fn::ForEach::Images:\n    - Svc\n    - !Ref Services\n    - '&{Svc}Image':\n        Type: Custom::ContainerImageBuild\n        Properties:\n          Source: {S3Bucket: b, S3Key: !Sub '${Svc}.zip'}\n          BuildArgs: {NAME: !Ref Svc}\n",
         );
-        let prepared =
-            prepare(&template, &ExpandOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+        let prepared = prepare_default(&template);
         assert!(prepared.is_unchanged());
         assert_eq!(
             prepared.template["Resources"],
@@ -420,12 +426,8 @@ mod tests {
         let template = read(
             "Resources:\n  Fn::ForEach::Outer:\n    - A\n    - [x, y]\n    - Fn::ForEach::Inner${A}:\n        - B\n        - ['1', '2']\n        - Img${A}${B}:\n            Type: Custom::ContainerImageBuild\n            Properties: {Source: {S3Bucket: b, S3Key: '${A}/${B}.zip'}}\n",
         );
-        let prepared =
-            prepare(&template, &ExpandOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
-        let keys: Vec<&String> = prepared.template["Resources"]
-            .as_object()
-            .map(|m| m.keys().collect())
-            .unwrap_or_default();
+        let prepared = prepare_default(&template);
+        let keys = resource_ids(&prepared.template);
         assert_eq!(keys, ["Imgx1", "Imgx2", "Imgy1", "Imgy2"]);
         assert_eq!(
             prepared.template["Resources"]["Imgy2"]["Properties"]["Source"]["S3Key"],

@@ -134,17 +134,12 @@ impl EcrRepository {
         }
     }
 
-    /// The digest the repository holds under `tag` (or under the manifest's digest when
-    /// untagged), if any.
-    async fn digest_of(&self, manifest: &Manifest, tag: Option<&str>) -> Result<Option<String>> {
-        let id = match tag {
-            Some(tag) => ImageIdentifier::builder().image_tag(tag).build(),
-            None => ImageIdentifier::builder()
-                .image_digest(manifest.digest.as_str())
-                .build(),
-        };
-        let out = self
-            .client
+    /// `BatchGetImage` of one image, accepting every manifest media type we know.
+    async fn batch_get_image(
+        &self,
+        id: ImageIdentifier,
+    ) -> Result<aws_sdk_ecr::operation::batch_get_image::BatchGetImageOutput> {
+        self.client
             .batch_get_image()
             .set_registry_id(self.registry_id.clone())
             .repository_name(&self.repository)
@@ -157,7 +152,19 @@ impl EcrRepository {
             ))
             .send()
             .await
-            .map_err(|e| self.sdk_error("BatchGetImage", &e))?;
+            .map_err(|e| self.sdk_error("BatchGetImage", &e))
+    }
+
+    /// The digest the repository holds under `tag` (or under the manifest's digest when
+    /// untagged), if any.
+    async fn digest_of(&self, manifest: &Manifest, tag: Option<&str>) -> Result<Option<String>> {
+        let id = match tag {
+            Some(tag) => ImageIdentifier::builder().image_tag(tag).build(),
+            None => ImageIdentifier::builder()
+                .image_digest(manifest.digest.as_str())
+                .build(),
+        };
+        let out = self.batch_get_image(id).await?;
         Ok(out
             .images()
             .first()
@@ -399,21 +406,7 @@ impl Source for EcrRepository {
                 .build(),
             Err(_) => ImageIdentifier::builder().image_tag(reference).build(),
         };
-        let out = self
-            .client
-            .batch_get_image()
-            .set_registry_id(self.registry_id.clone())
-            .repository_name(&self.repository)
-            .image_ids(id)
-            .set_accepted_media_types(Some(
-                MediaType::MANIFESTS
-                    .iter()
-                    .map(|m| (*m).to_owned())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| self.sdk_error("BatchGetImage", &e))?;
+        let out = self.batch_get_image(id).await?;
         let image = out.images().first().ok_or_else(|| Error::Ecr {
             operation: "BatchGetImage",
             repository: self.repository.clone(),

@@ -91,6 +91,19 @@ pub struct Index {
 }
 
 impl Index {
+    /// Adds `entry` under its normalized name; a name already present is an error naming
+    /// the entry as the archive spells it (`raw_name`).
+    fn insert_new(&mut self, raw_name: String, entry: Entry) -> Result<()> {
+        if self.entries.contains_key(&entry.name) {
+            return Err(Error::Entry {
+                entry: raw_name,
+                reason: "appears twice in the archive".into(),
+            });
+        }
+        self.entries.insert(entry.name.clone(), entry);
+        Ok(())
+    }
+
     /// The entry named `name` (normalized form).
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.entries.get(name)
@@ -206,20 +219,14 @@ pub fn scan(src: &dyn ReadAt, label: &str) -> Result<Index> {
                             reason: format!("more than {MAX_ENTRIES} files in one image tarball"),
                         });
                     }
-                    if index.entries.contains_key(&normalized) {
-                        return Err(Error::Entry {
-                            entry: name,
-                            reason: "appears twice in the archive".into(),
-                        });
-                    }
-                    index.entries.insert(
-                        normalized.clone(),
+                    index.insert_new(
+                        name.clone(),
                         Entry {
                             name: normalized,
                             offset: data,
                             size,
                         },
-                    );
+                    )?;
                 }
                 previous = name;
             }
@@ -299,19 +306,13 @@ fn resolve_links(index: &mut Index, links: Vec<(String, String, String, String)>
                 }
             }
         };
-        if index.entries.contains_key(&normalized) {
-            return Err(Error::Entry {
-                entry: name,
-                reason: "appears twice in the archive".into(),
-            });
-        }
-        index.entries.insert(
-            normalized.clone(),
+        index.insert_new(
+            name,
             Entry {
                 name: normalized,
                 ..entry
             },
-        );
+        )?;
     }
     Ok(())
 }

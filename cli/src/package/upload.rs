@@ -104,7 +104,7 @@ pub fn human_size(bytes: usize) -> String {
     if unit == 0 {
         format!("{bytes} B")
     } else {
-        format!("{value:.1} {}", UNITS[unit.min(UNITS.len() - 1)])
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

@@ -14,11 +14,8 @@ use super::ids;
 use super::names;
 use crate::spec::{ImageSpec, RepositorySpec};
 
-/// The lifecycle policy: untagged images expire 30 days after push; a tagged image is
-/// never expired, because Lambda pins images by digest and a count rule would break the
-/// next update or rollback of a function that still uses one. The support stack's
-/// repository creation template gives replica repositories the same text.
-pub const LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images 30 days after push; tagged images are never expired","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#;
+/// The lifecycle policy of image repositories (the text lives in `cib-contract`).
+pub use cib_contract::IMAGE_LIFECYCLE_POLICY as LIFECYCLE_POLICY;
 
 /// How the trigger and the role refer to the image's repository.
 #[derive(Debug, Clone)]

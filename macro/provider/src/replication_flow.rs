@@ -212,15 +212,7 @@ impl Provider {
                         lease.length.as_secs()
                     )));
                 }
-                if !self.settings.replication_write_delay.is_zero() {
-                    tokio::time::sleep(self.settings.replication_write_delay).await;
-                }
-                ecr::put_replication(ecr, &merged).await?;
-                log.info(
-                    "replication configuration written",
-                    json!({"rules": merged.rules.len(), "attempt": attempt}),
-                );
-                tokio::time::sleep(self.settings.replication_settle).await;
+                self.write_replication(&merged, attempt, log).await?;
             }
             owned = next;
             let now = ecr::replication(ecr).await?;
@@ -244,6 +236,25 @@ impl Provider {
         Err(conflict(self.settings.replication_attempts))
     }
 
+    /// Writes `merged` (after the test-only delay), logs it, and waits for it to settle.
+    async fn write_replication(
+        &self,
+        merged: &replication::ReplicationConfig,
+        attempt: u32,
+        log: &LogContext,
+    ) -> Result<(), ProviderError> {
+        if !self.settings.replication_write_delay.is_zero() {
+            tokio::time::sleep(self.settings.replication_write_delay).await;
+        }
+        ecr::put_replication(&self.clients.ecr, merged).await?;
+        log.info(
+            "replication configuration written",
+            json!({"rules": merged.rules.len(), "attempt": attempt}),
+        );
+        tokio::time::sleep(self.settings.replication_settle).await;
+        Ok(())
+    }
+
     /// Read, merge, check, write, then read back and verify; retried when another writer
     /// changed the configuration in between. Returns the number of rules in the end.
     async fn apply_replication(
@@ -261,15 +272,7 @@ impl Provider {
                 if adds_filters(&live, add) {
                     replication::check_limits(&merged, &self.clients.home_region, account)?;
                 }
-                if !self.settings.replication_write_delay.is_zero() {
-                    tokio::time::sleep(self.settings.replication_write_delay).await;
-                }
-                ecr::put_replication(ecr, &merged).await?;
-                log.info(
-                    "replication configuration written",
-                    json!({"rules": merged.rules.len(), "attempt": attempt}),
-                );
-                tokio::time::sleep(self.settings.replication_settle).await;
+                self.write_replication(&merged, attempt, log).await?;
             }
             let now = ecr::replication(ecr).await?;
             if replication::includes(&now, add) && replication::excludes(&now, remove, add) {

@@ -66,10 +66,8 @@ pub async fn image_lookup(
     }
 }
 
-/// The lifecycle policy of image repositories: untagged images expire 30 days after push,
-/// tagged ones never. The same text as the engine's `expand::repository::LIFECYCLE_POLICY`
-/// and the support stack's creation template (a test compares them).
-pub const IMAGE_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images 30 days after push; tagged images are never expired","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#;
+/// The lifecycle policy of image repositories (the text lives in `cib-contract`).
+pub use cib_contract::IMAGE_LIFECYCLE_POLICY;
 
 /// Creates `repository` in the client's region with the settings of our image
 /// repositories (immutable tags, scan on push, AES256, [`IMAGE_LIFECYCLE_POLICY`]), as the

@@ -112,19 +112,7 @@ pub async fn lease_holder(
     table: &str,
     pk: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key(KEY, s(pk))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| aws("DynamoDB GetItem", &e))?;
-    Ok(out
-        .item()
-        .and_then(|i| i.get(HOLDER))
-        .and_then(|v| v.as_s().ok())
-        .cloned())
+    string_attribute(client, table, pk, HOLDER).await
 }
 
 /// The text stored under `pk`, if the item exists (strongly consistent read).
@@ -132,6 +120,16 @@ pub async fn get_text(
     client: &Client,
     table: &str,
     pk: &str,
+) -> Result<Option<String>, ProviderError> {
+    string_attribute(client, table, pk, BODY).await
+}
+
+/// The string attribute `name` of the item `pk`, if both exist (strongly consistent read).
+async fn string_attribute(
+    client: &Client,
+    table: &str,
+    pk: &str,
+    name: &str,
 ) -> Result<Option<String>, ProviderError> {
     let out = client
         .get_item()
@@ -143,7 +141,7 @@ pub async fn get_text(
         .map_err(|e| aws("DynamoDB GetItem", &e))?;
     Ok(out
         .item()
-        .and_then(|i| i.get(BODY))
+        .and_then(|i| i.get(name))
         .and_then(|v| v.as_s().ok())
         .cloned())
 }
