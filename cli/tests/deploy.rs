@@ -20,38 +20,15 @@
 
 mod common;
 
+use common::{cib_on, run, text};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cib_testkit::MotoServer;
 
-const REGION: &str = "us-east-1";
-
-/// `cib` pointed at `moto` through the standard AWS environment variables only.
-fn cib(moto: &MotoServer) -> Command {
-    let mut command = common::cib();
-    command
-        .envs(moto.sdk_env(REGION))
-        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/cib-test-credentials",
-        )
-        .env_remove("AWS_PROFILE");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    match command.output() {
-        Ok(output) => output,
-        Err(e) => panic!("cannot run cib: {e}"),
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::REGION;
 
 fn ok(output: &Output) {
     assert!(
@@ -159,7 +136,7 @@ fn write_app(root: &Path, reverse: bool) {
 
 fn package(moto: &MotoServer, root: &Path, bucket: &str) -> (Output, String) {
     let out = root.join("packaged.yaml");
-    let output = run(cib(moto)
+    let output = run(cib_on(moto)
         .arg("package")
         .arg(root.join("template.yaml"))
         .args(["--s3-bucket", bucket, "--s3-prefix", "ctx", "-o"])
@@ -267,7 +244,7 @@ fn fake_artifacts(root: &Path) -> std::path::PathBuf {
 const BUILDER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:1f8167fcb0eca5b7126353d35299386945cbb8949cc516c592a49f80cfce4fa2";
 
 fn bootstrap(moto: &MotoServer, artifacts: &Path) -> Output {
-    run(cib(moto)
+    run(cib_on(moto)
         .args([
             "bootstrap",
             "--poll-seconds",
@@ -287,7 +264,7 @@ fn bootstrap_copies_the_pinned_builder_image_into_ecr_once() {
     let (source, digest) = common::serve_builder_image(&registry, dir.path());
     let artifacts = fake_artifacts(dir.path());
     let copy = |extra: &[&str]| {
-        run(cib(&moto)
+        run(cib_on(&moto)
             .args([
                 "bootstrap",
                 "--poll-seconds",
@@ -360,7 +337,7 @@ fn bootstrap_copies_the_pinned_builder_image_into_ecr_once() {
         text(&second.stdout)
     );
 
-    let unpinned = run(cib(&moto)
+    let unpinned = run(cib_on(&moto)
         .args([
             "bootstrap",
             "--builder-source",
@@ -412,7 +389,7 @@ fn deploy_without_the_support_stack_says_to_bootstrap() {
         &dir.path().join("t.yaml"),
         "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
     );
-    let output = run(cib(&moto)
+    let output = run(cib_on(&moto)
         .arg("deploy")
         .arg(dir.path().join("t.yaml"))
         .args(["--stack-name", "demo"]));
@@ -432,7 +409,7 @@ fn deploy_packages_expands_and_follows_the_stack_to_completion() {
 
     // The image template: change set with the expanded template, not executed.
     write_app(dir.path(), false);
-    let preview = run(cib(&moto)
+    let preview = run(cib_on(&moto)
         .arg("deploy")
         .arg(dir.path().join("template.yaml"))
         .args(["--stack-name", "app", "--no-execute", "--poll-seconds", "1"]));
@@ -459,7 +436,7 @@ fn deploy_packages_expands_and_follows_the_stack_to_completion() {
         "Parameters:\n  Name: {Type: String, Default: q}\nResources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Bucket:\n    Type: AWS::S3::Bucket\n",
     );
     let deploy = || {
-        run(cib(&moto)
+        run(cib_on(&moto)
             .arg("deploy")
             .arg(dir.path().join("plain.yaml"))
             .args(["--stack-name", "plain", "--poll-seconds", "1"]))
@@ -507,7 +484,7 @@ fn deploy_reports_a_resource_moto_refuses_and_exits_non_zero() {
     create_bucket(&moto, "already-taken");
     write(&dir.path().join("taken.yaml"), TAKEN_BUCKET_TEMPLATE);
 
-    let output = run(cib(&moto)
+    let output = run(cib_on(&moto)
         .arg("deploy")
         .arg(dir.path().join("taken.yaml"))
         .args(["--stack-name", "taken", "--poll-seconds", "1"]));
@@ -541,7 +518,7 @@ fn deploy_refuses_a_template_with_errors_before_creating_anything() {
         &dir.path().join("bad.yaml"),
         "Resources:\n  Img:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: k.zip}\n      Platform: linux/s390x\n",
     );
-    let output = run(cib(&moto)
+    let output = run(cib_on(&moto)
         .arg("deploy")
         .arg(dir.path().join("bad.yaml"))
         .args(["--stack-name", "bad"]));
@@ -612,7 +589,7 @@ fn live_check_counts_the_registrys_foreign_destinations() {
         &template,
         "Resources:\n  Img:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source: {S3Bucket: b, S3Key: k.zip}\n      ReplicaRegions: [us-west-2, eu-west-1]\n",
     );
-    let check = || run(cib(&moto).arg("check").arg(&template).arg("--live"));
+    let check = || run(cib_on(&moto).arg("check").arg(&template).arg("--live"));
 
     foreign_rule(&moto, 23);
     let fits = check();
@@ -627,7 +604,7 @@ fn live_check_counts_the_registrys_foreign_destinations() {
         "{stdout}"
     );
 
-    let offline = run(cib(&moto).arg("check").arg(&template));
+    let offline = run(cib_on(&moto).arg("check").arg(&template));
     assert_eq!(
         offline.status.code(),
         Some(0),

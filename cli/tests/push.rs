@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::{cib_on, run, text};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use cib_registry::digest::Digest;
 use cib_registry::manifest::MediaType;
@@ -13,30 +14,7 @@ use cib_registry::tar::write;
 use cib_testkit::MotoServer;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
-
-fn cib(moto: &MotoServer) -> Command {
-    let mut command = common::cib();
-    command
-        .envs(moto.sdk_env(REGION))
-        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/cib-test-credentials",
-        )
-        .env_remove("AWS_PROFILE");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cib: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::REGION;
 
 /// An OCI layout tarball with one uncompressed layer; returns the manifest's bytes.
 fn write_tarball(path: &Path, content: &[u8]) -> Vec<u8> {
@@ -104,7 +82,7 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
     let digest = Digest::of(&manifest);
     let tarball_arg = tarball.display().to_string();
 
-    let first = run(cib(&moto).args(["push", &tarball_arg, "--repository", "app"]));
+    let first = run(cib_on(&moto).args(["push", &tarball_arg, "--repository", "app"]));
     let (stdout, stderr) = (text(&first.stdout), text(&first.stderr));
     assert!(
         first.status.success(),
@@ -143,7 +121,7 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
         .to_owned();
     assert_eq!(stored.as_bytes(), manifest.as_slice());
 
-    let second = run(cib(&moto).args([
+    let second = run(cib_on(&moto).args([
         "push",
         &tarball_arg,
         "--repository",
@@ -159,7 +137,8 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
     assert!(stderr.contains("no blob uploaded"), "{stderr}");
     assert!(stdout.contains(&format!("digest: {digest}")), "{stdout}");
 
-    let tagged = run(cib(&moto).args(["push", &tarball_arg, "--repository", "app", "--tag", "v1"]));
+    let tagged =
+        run(cib_on(&moto).args(["push", &tarball_arg, "--repository", "app", "--tag", "v1"]));
     assert!(tagged.status.success(), "{}", text(&tagged.stderr));
     assert!(
         text(&tagged.stdout).contains("/app:v1"),
@@ -167,7 +146,7 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
         text(&tagged.stdout)
     );
 
-    let missing = run(cib(&moto).args(["push", &tarball_arg, "--repository", "nope"]));
+    let missing = run(cib_on(&moto).args(["push", &tarball_arg, "--repository", "nope"]));
     assert_eq!(missing.status.code(), Some(1));
     assert!(
         text(&missing.stderr).contains("nope"),
@@ -176,7 +155,7 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
     );
 
     let bad_tag =
-        run(cib(&moto).args(["push", &tarball_arg, "--repository", "app", "--tag", "a/b"]));
+        run(cib_on(&moto).args(["push", &tarball_arg, "--repository", "app", "--tag", "a/b"]));
     assert_eq!(bad_tag.status.code(), Some(1));
     assert!(
         text(&bad_tag.stderr).contains("--tag"),
@@ -188,7 +167,7 @@ fn push_prints_digest_and_uri_and_a_second_push_uploads_nothing() {
     let mut tar = write::file("../escape", b"x");
     tar.extend(write::end());
     std::fs::write(&hostile, tar).unwrap_or_else(|e| panic!("write: {e}"));
-    let refused = run(cib(&moto).args([
+    let refused = run(cib_on(&moto).args([
         "push",
         &hostile.display().to_string(),
         "--repository",

@@ -4,32 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use common::{cib_on, run, text};
 
 use cib_testkit::MotoServer;
-
-fn cib(moto: &MotoServer) -> Command {
-    let mut command = common::cib();
-    command
-        .envs(moto.sdk_env("us-east-1"))
-        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/cib-test-credentials",
-        )
-        .env_remove("AWS_PROFILE");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cib: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn live_check_compares_images_per_compute_type_with_the_quota() {
@@ -45,7 +22,7 @@ fn live_check_compares_images_per_compute_type_with_the_quota() {
     std::fs::write(&template, body).unwrap_or_else(|e| panic!("{e}"));
 
     // No quota given: ARM/Large is compared with its documented default of 1 (a warning).
-    let default = run(cib(&moto).arg("check").arg(&template).arg("--live"));
+    let default = run(cib_on(&moto).arg("check").arg(&template).arg("--live"));
     let stdout = text(&default.stdout);
     assert_eq!(default.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("CIB055"), "{stdout}");
@@ -53,7 +30,7 @@ fn live_check_compares_images_per_compute_type_with_the_quota() {
 
     // The account's quota, given: 3 fit.
     let given =
-        run(cib(&moto)
+        run(cib_on(&moto)
             .arg("check")
             .arg(&template)
             .args(["--live", "--codebuild-quota", "3"]));
@@ -64,6 +41,6 @@ fn live_check_compares_images_per_compute_type_with_the_quota() {
     );
 
     // Offline checks say nothing about the account.
-    let offline = run(cib(&moto).arg("check").arg(&template));
+    let offline = run(cib_on(&moto).arg("check").arg(&template));
     assert!(!text(&offline.stdout).contains("CIB055"));
 }

@@ -28,6 +28,33 @@ pub fn cib() -> Command {
     command
 }
 
+/// `cib` pointed at `moto` (in [`REGION`]) through the standard AWS environment variables
+/// only: no config or credentials file, no profile.
+pub fn cib_on(moto: &cib_testkit::MotoServer) -> Command {
+    let mut command = cib();
+    command
+        .envs(moto.sdk_env(REGION))
+        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cib-test-credentials",
+        )
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+/// Runs `command` to its end and returns what it printed.
+pub fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cib: {e}"))
+}
+
+/// Bytes as text (lossy).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Every sample template (`samples/*.yaml`, `samples/*.json`), sorted by name.
 pub fn samples() -> Vec<PathBuf> {
     let dir = repo_root().join("samples");
