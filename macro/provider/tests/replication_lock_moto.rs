@@ -6,10 +6,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_ecr::types::{
-    ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
-    RepositoryFilterType,
-};
 use cib_provider::Provider;
 use cib_provider::aws::Clients;
 use common::*;
@@ -46,36 +42,6 @@ fn event(env: &Env, stack: &str, kind: &str, request_id: &str, filters: &[&str])
     e["StackId"] = json!(stack);
     e["LogicalResourceId"] = json!("ContainerImageBuildReplication");
     e
-}
-
-async fn seed(env: &Env, filters: &[&str]) {
-    let mut rule = ReplicationRule::builder().destinations(
-        ReplicationDestination::builder()
-            .region("us-west-2")
-            .registry_id(ACCOUNT)
-            .build()
-            .expect("destination"),
-    );
-    for f in filters {
-        rule = rule.repository_filters(
-            RepositoryFilter::builder()
-                .filter(*f)
-                .filter_type(RepositoryFilterType::PrefixMatch)
-                .build()
-                .expect("filter"),
-        );
-    }
-    env.ecr(HOME)
-        .put_replication_configuration()
-        .replication_configuration(
-            ReplicationConfiguration::builder()
-                .rules(rule.build().expect("rule"))
-                .build()
-                .expect("configuration"),
-        )
-        .send()
-        .await
-        .expect("seed");
 }
 
 async fn live_filters(env: &Env) -> Vec<String> {
@@ -130,7 +96,7 @@ async fn race(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_concurrent_writers_keep_both_stacks_filters() {
     let env = setup().await;
-    seed(&env, &["team-b/"]).await;
+    seed_replication_rule(&env, &["team-b/"]).await;
     let slow = cib_provider::Settings {
         replication_write_delay: Duration::from_millis(1500),
         ..test_settings()
@@ -155,7 +121,7 @@ async fn without_the_lock_the_delayed_write_drops_the_other_stacks_filters() {
     // The same race with no state table: both verify their own write and answer SUCCESS,
     // and the slower write has dropped the faster one's filter. This is what the lock is for.
     let env = setup().await;
-    seed(&env, &["team-b/"]).await;
+    seed_replication_rule(&env, &["team-b/"]).await;
     let unlocked = cib_provider::Settings {
         state_table: None,
         ..test_settings()
@@ -196,7 +162,7 @@ fn now() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_held_too_long_fails_with_a_clear_reason_and_an_expired_one_is_taken() {
     let env = setup().await;
-    seed(&env, &["team-b/"]).await;
+    seed_replication_rule(&env, &["team-b/"]).await;
     put_lease(&env, now() + 3600).await;
     let impatient = Provider::new(
         Clients::new(env.sdk.clone()),
@@ -234,7 +200,7 @@ async fn a_lock_held_too_long_fails_with_a_clear_reason_and_an_expired_one_is_ta
 async fn a_filter_that_existed_before_create_survives_the_stacks_update_and_delete() {
     let env = setup().await;
     // `shared` was there before the stack (a person's, or another stack's).
-    seed(&env, &["team-b/", "shared"]).await;
+    seed_replication_rule(&env, &["team-b/", "shared"]).await;
     env.handle(&event(&env, STACK_A, "Create", "o-1", &["shared", "a-api"]))
         .await;
     assert_eq!(answer(&env, "o-1")["Status"], "SUCCESS");

@@ -6,10 +6,6 @@
 
 mod common;
 
-use aws_sdk_ecr::types::{
-    ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
-    RepositoryFilterType,
-};
 use common::*;
 use serde_json::{Value, json};
 
@@ -24,36 +20,6 @@ fn props(filters: &[&str]) -> Value {
             "RepositoryFilters": filters.iter().map(|f| json!({"Filter": f, "FilterType": "PREFIX_MATCH"})).collect::<Vec<_>>()
         }]
     })
-}
-
-async fn seed_foreign(env: &Env, filters: &[String]) {
-    let mut rule = ReplicationRule::builder().destinations(
-        ReplicationDestination::builder()
-            .region("us-west-2")
-            .registry_id(ACCOUNT)
-            .build()
-            .expect("destination"),
-    );
-    for f in filters {
-        rule = rule.repository_filters(
-            RepositoryFilter::builder()
-                .filter(f)
-                .filter_type(RepositoryFilterType::PrefixMatch)
-                .build()
-                .expect("filter"),
-        );
-    }
-    env.ecr(HOME)
-        .put_replication_configuration()
-        .replication_configuration(
-            ReplicationConfiguration::builder()
-                .rules(rule.build().expect("rule"))
-                .build()
-                .expect("configuration"),
-        )
-        .send()
-        .await
-        .expect("seed foreign rule");
 }
 
 async fn live_filters(env: &Env) -> Vec<Vec<String>> {
@@ -79,7 +45,7 @@ async fn live_filters(env: &Env) -> Vec<Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merges_into_foreign_rules_and_delete_leaves_them_intact() {
     let env = setup().await;
-    seed_foreign(&env, &["team-b/".to_string()]).await;
+    seed_replication_rule(&env, &["team-b/".to_string()]).await;
     let ours = props(&["stack-api", "stack-web"]);
     env.handle(&cfn_event(
         &env,
@@ -140,7 +106,7 @@ async fn merges_into_foreign_rules_and_delete_leaves_them_intact() {
 async fn a_limit_breach_is_refused_without_writing() {
     let env = setup().await;
     let foreign: Vec<String> = (0..100).map(|i| format!("team-{i}/")).collect();
-    seed_foreign(&env, &foreign).await;
+    seed_replication_rule(&env, &foreign).await;
     let before = live_filters(&env).await;
     env.handle(&cfn_event(
         &env,
@@ -163,7 +129,7 @@ async fn a_limit_breach_is_refused_without_writing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_of_a_resource_that_never_wrote_succeeds() {
     let env = setup().await;
-    seed_foreign(&env, &["team-b/".to_string()]).await;
+    seed_replication_rule(&env, &["team-b/".to_string()]).await;
     env.handle(&cfn_event(
         &env,
         "Delete",

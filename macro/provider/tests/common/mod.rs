@@ -343,3 +343,39 @@ pub fn build_state_event(
         }
     })
 }
+
+/// Writes a registry replication configuration of one rule (to us-west-2) with `filters`,
+/// as another stack or a person would have before the test's own requests.
+pub async fn seed_replication_rule<S: AsRef<str>>(env: &Env, filters: &[S]) {
+    use aws_sdk_ecr::types::{
+        ReplicationConfiguration, ReplicationDestination, ReplicationRule, RepositoryFilter,
+        RepositoryFilterType,
+    };
+    let mut rule = ReplicationRule::builder().destinations(
+        ReplicationDestination::builder()
+            .region("us-west-2")
+            .registry_id(ACCOUNT)
+            .build()
+            .expect("destination"),
+    );
+    for f in filters {
+        rule = rule.repository_filters(
+            RepositoryFilter::builder()
+                .filter(f.as_ref())
+                .filter_type(RepositoryFilterType::PrefixMatch)
+                .build()
+                .expect("filter"),
+        );
+    }
+    env.ecr(HOME)
+        .put_replication_configuration()
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .rules(rule.build().expect("rule"))
+                .build()
+                .expect("configuration"),
+        )
+        .send()
+        .await
+        .expect("seed replication rule");
+}
