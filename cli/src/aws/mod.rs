@@ -21,6 +21,8 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     /// AWS STS (the caller's account).
     pub sts: aws_sdk_sts::Client,
+    /// The configuration the clients were made from (for clients in other regions).
+    pub config: SdkConfig,
 }
 
 impl Clients {
@@ -50,7 +52,16 @@ impl Clients {
             cfn: aws_sdk_cloudformation::Client::new(sdk),
             ecr: aws_sdk_ecr::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
+            config: sdk.clone(),
         })
+    }
+
+    /// An ECR client for `region`, with the same credentials and endpoint.
+    pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
+        let config = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(config)
     }
 
     /// The account the credentials belong to.
