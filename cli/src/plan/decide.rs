@@ -143,6 +143,15 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
                 })
                 .collect();
             d.paths = paths.iter().map(|(p, _)| p.clone()).collect();
+            // A new image in a repository this deploy creates is built, whatever its tag.
+            if last.is_none() && image.known("RepositoryName").is_none() {
+                d.action = Action::Build;
+                d.reason = format!(
+                    "new image (its tag is known only during the deploy: {})",
+                    parts.join("; ")
+                );
+                return d;
+            }
             d.reason = format!("unknown until deploy: {}", parts.join("; "));
             return d;
         }
