@@ -14,3 +14,6 @@ pub mod images;
 pub mod predict;
 pub mod render;
 pub mod resolve;
+
+#[cfg(test)]
+mod samples;
