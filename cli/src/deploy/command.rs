@@ -196,9 +196,11 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
     let overrides: BTreeMap<String, String> = args.parameter_overrides.iter().cloned().collect();
     // The images the deploy will build, before anything changes; a plan that cannot be
     // made does not stop the deploy.
-    match crate::plan::command::make(&clients, &expanded, &args.stack_name, &overrides).await {
-        Ok(plan) => print!("{}", crate::plan::render::text(&plan)),
-        Err(e) => eprintln!("warning: no image plan: {e}"),
+    if !crate::plan::images::trigger_ids(&expanded).is_empty() {
+        match crate::plan::command::make(&clients, &expanded, &args.stack_name, &overrides).await {
+            Ok(plan) => print!("{}", crate::plan::render::text(&plan)),
+            Err(e) => eprintln!("warning: no image plan: {e}"),
+        }
     }
     let body = template::to_json(&expanded);
     let source =

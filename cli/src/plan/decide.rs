@@ -218,7 +218,18 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
             };
         }
         Some(Registry::Looked { home, replicas }) => match home {
-            Lookup::Found(_) => {
+            Lookup::Found(digest) => {
+                let other = replicas.iter().find_map(|(region, l)| match l {
+                    Lookup::Found(d) if d != digest => Some((region, d)),
+                    _ => None,
+                });
+                if let Some((region, replica_digest)) = other {
+                    d.reason = format!(
+                        "the deploy fails: the tag is {digest} at home but {replica_digest} in \
+                         {region}, and the provider never moves a tag (delete the image in {region})"
+                    );
+                    return d;
+                }
                 let absent: Vec<&str> = replicas
                     .iter()
                     .filter(|(_, l)| !matches!(l, Lookup::Found(_)))
@@ -227,14 +238,16 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
                 if absent.is_empty() {
                     d.action = Action::Skip;
                     d.reason = if replicas.is_empty() {
-                        format!("{repository}:{tag} exists")
+                        format!("the tag exists in {repository}")
                     } else {
-                        format!("{repository}:{tag} exists at home and in every replica region")
+                        format!(
+                            "the tag exists in {repository}, at home and in every replica region"
+                        )
                     };
                 } else {
                     d.action = Action::Copy;
                     d.reason = format!(
-                        "{repository}:{tag} exists at home, missing in {}: copied, not built",
+                        "the tag exists in {repository} at home, missing in {}: copied, not built",
                         absent.join(", ")
                     );
                 }
@@ -244,7 +257,7 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
                 d.reason = if last.is_none() {
                     "new image".to_owned()
                 } else {
-                    missing(format!("{repository}:{tag} is not in the registry"))
+                    missing(format!("the tag is not in {repository}"))
                 };
             }
         },
