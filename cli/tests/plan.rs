@@ -141,6 +141,79 @@ impl Aws {
             .to_owned()
     }
 
+    /// Starts a build on the stack's project and records it on the repository, as the
+    /// provider does (`cib_trigger::marker`); moto ends it 1 to 5 minutes after its start.
+    fn record_build(&self, repository: &str, logical_id: &str) {
+        use aws_sdk_codebuild::types::*;
+        let codebuild = aws_sdk_codebuild::Client::new(&self.config);
+        let project = "app-ContainerImageBuildProjectAmd64";
+        let build = self.runtime.block_on(async {
+            codebuild
+                .create_project()
+                .name(project)
+                .source(
+                    ProjectSource::builder()
+                        .r#type(SourceType::S3)
+                        .location("contexts/api/v1.zip")
+                        .buildspec("version: 0.2")
+                        .build()?,
+                )
+                .artifacts(
+                    ProjectArtifacts::builder()
+                        .r#type(ArtifactsType::NoArtifacts)
+                        .build()?,
+                )
+                .environment(
+                    ProjectEnvironment::builder()
+                        .r#type(EnvironmentType::LinuxContainer)
+                        .image("aws/codebuild/amazonlinux-x86_64-standard:5.0")
+                        .compute_type(ComputeType::BuildGeneral1Medium)
+                        .build()?,
+                )
+                .service_role(format!("arn:aws:iam::{ACCOUNT}:role/build"))
+                .send()
+                .await?;
+            let started = codebuild.start_build().project_name(project).send().await?;
+            Ok::<_, Box<dyn std::error::Error>>(
+                started
+                    .build_value()
+                    .and_then(|b| b.id())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        });
+        let build = build.unwrap_or_else(|e| panic!("start a build: {e:?}"));
+        let stack_id = self
+            .runtime
+            .block_on(self.cfn().describe_stacks().stack_name("app").send())
+            .ok()
+            .and_then(|o| {
+                o.stacks()
+                    .first()
+                    .and_then(|s| s.stack_id())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let arn = format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{repository}");
+        let tag = aws_sdk_ecr::types::Tag::builder()
+            .key(cib_trigger::marker::build_marker_key(&stack_id, logical_id))
+            .value(cib_trigger::marker::build_marker_value(
+                "0123456789abcdef",
+                &build,
+            ))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.runtime
+            .block_on(
+                self.ecr(REGION)
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .tags(tag)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("tag the repository: {e:?}"));
+    }
+
     fn delete(&self, region: &str, repository: &str, tag: &str) {
         self.runtime
             .block_on(
@@ -310,6 +383,7 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     aws.push(REGION, &repository, &deployed_tag);
     aws.push(REPLICA, &repository, &deployed_tag);
     let worker_repository = aws.physical_id("app", "WorkerRepository");
+    aws.record_build(&repository, "Api");
 
     // Nothing changed: nothing is sent to the provider, so nothing builds.
     let (output, same) = plan(&moto, &template, &[]);
@@ -332,7 +406,17 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     assert_eq!(api["reason"], r#"BuildArgs.VERSION: "1.2" -> "1.3""#);
     let new_tag = provider_tag(&api_properties(&repository, "1.3", "api/v1.zip"));
     assert_eq!(api["tag"], new_tag.as_str());
+    let last = api["lastBuildSeconds"].as_u64().unwrap_or_default();
+    assert!(
+        (60..=300).contains(&last),
+        "the previous build's time: {api}"
+    );
     let worker = image(&bumped, "Worker");
+    assert_eq!(
+        worker["lastBuildSeconds"],
+        Value::Null,
+        "never built: {worker}"
+    );
     assert_eq!(worker["action"], "build", "{bumped}");
     assert_eq!(worker["paths"], json!(["BuildArgs.BASE"]));
     assert!(
@@ -443,6 +527,11 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     );
     assert!(
         stdout.contains("2 to build (2 on BUILD_GENERAL1_"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(last build "), "{stdout}");
+    assert!(
+        stdout.contains("previous builds of the images to build took "),
         "{stdout}"
     );
 }

@@ -73,3 +73,26 @@ pub async fn image_lookup(
         },
     }
 }
+
+/// The tags of the repository `arn` (`ecr:ListTagsForResource`).
+pub async fn repository_tags(
+    client: &Client,
+    arn: &str,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let out = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot read the tags of {arn} (ecr:ListTagsForResource): {}",
+                describe(&e)
+            )
+        })?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect())
+}

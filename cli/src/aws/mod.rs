@@ -2,6 +2,7 @@
 //! per service. No decisions here: plain data in and out, errors as readable strings.
 
 pub mod cfn;
+pub mod codebuild;
 pub mod ecr;
 pub mod s3;
 
@@ -19,6 +20,8 @@ pub struct Clients {
     pub cfn: aws_sdk_cloudformation::Client,
     /// Amazon ECR.
     pub ecr: aws_sdk_ecr::Client,
+    /// AWS CodeBuild (the last build of an image).
+    pub codebuild: aws_sdk_codebuild::Client,
     /// AWS STS (the caller's account).
     pub sts: aws_sdk_sts::Client,
     /// The configuration the clients were made from (for clients in other regions).
@@ -51,6 +54,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             cfn: aws_sdk_cloudformation::Client::new(sdk),
             ecr: aws_sdk_ecr::Client::new(sdk),
+            codebuild: aws_sdk_codebuild::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
             config: sdk.clone(),
         })

@@ -169,9 +169,12 @@ pub async fn make(
     };
     let ctx = context(expanded, overrides, &place, deployed.as_ref());
     let now = images::resolve(expanded, &ctx);
-    let before: Vec<Image> = match &last_template {
-        Some(t) => images::resolve(t, &context(t, &BTreeMap::new(), &place, deployed.as_ref())),
-        None => Vec::new(),
+    let last_ctx = last_template
+        .as_ref()
+        .map(|t| context(t, &BTreeMap::new(), &place, deployed.as_ref()));
+    let before: Vec<Image> = match (&last_template, &last_ctx) {
+        (Some(t), Some(c)) => images::resolve(t, c),
+        _ => Vec::new(),
     };
     let mut planned = Vec::new();
     for image in now.iter().filter(|i| i.presence != Presence::Absent) {
@@ -186,9 +189,16 @@ pub async fn make(
                 paths: Vec::new(),
             },
         };
+        let last_build_seconds = match (last, &last_template, &last_ctx, &deployed) {
+            (Some(last), Some(t), Some(c), Some(d)) => {
+                last_build_seconds(clients, &d.stack_id, last, t, c).await
+            }
+            _ => None,
+        };
         planned.push(Planned {
             decision,
             compute_type: compute_type(expanded, &ctx, image),
+            last_build_seconds,
         });
     }
     Ok(Plan {
@@ -236,6 +246,55 @@ fn compute_type(template: &Value, ctx: &Context, image: &Image) -> Option<String
         .get("Properties")?
         .get("Environment")?
         .get("ComputeType")?;
+    let mut resolver = Resolver::new(template, ctx);
+    resolver
+        .resolve(raw)
+        .filter(|v| placeholder(v).is_none())
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// How long the image's previous build ran: the provider records the build it started in a
+/// tag of the repository (`cib_trigger::marker`), and CodeBuild keeps its times. `None` when
+/// there is no such build, or it cannot be read (the plan does not fail for it).
+async fn last_build_seconds(
+    clients: &Clients,
+    stack_id: &str,
+    last: &Image,
+    template: &Value,
+    ctx: &Context,
+) -> Option<u64> {
+    let arn = last.known("RepositoryArn")?.as_str()?;
+    let project = match last.known("ProjectName").and_then(Value::as_str) {
+        Some(p) => p.to_owned(),
+        // A project's physical ID is its `Name`, which the expansion always sets.
+        None => project_name(template, ctx, &last.logical_id)?,
+    };
+    let tags = ecr::repository_tags(&clients.ecr, arn).await.ok()?;
+    let marker = tags.get(&cib_trigger::marker::build_marker_key(
+        stack_id,
+        &last.logical_id,
+    ))?;
+    let id = cib_trigger::marker::build_id(&project, marker)?;
+    aws::codebuild::build_seconds(&clients.codebuild, &id)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// The `Name` of the project the trigger `logical_id` builds on, resolved.
+fn project_name(template: &Value, ctx: &Context, logical_id: &str) -> Option<String> {
+    let project = template
+        .get("Resources")?
+        .get(logical_id)?
+        .get("Properties")?
+        .get("ProjectName")?
+        .get("Ref")?
+        .as_str()?;
+    let raw = template
+        .get("Resources")?
+        .get(project)?
+        .get("Properties")?
+        .get("Name")?;
     let mut resolver = Resolver::new(template, ctx);
     resolver
         .resolve(raw)

@@ -13,6 +13,8 @@ pub struct Planned {
     pub decision: Decision,
     /// The CodeBuild compute type of its project, when known.
     pub compute_type: Option<String>,
+    /// How long its previous build ran, in seconds, when there was one.
+    pub last_build_seconds: Option<u64>,
 }
 
 /// The plan of one deploy.
@@ -70,6 +72,26 @@ fn short(tag: &str) -> String {
     }
 }
 
+/// `754` → `12m 34s`.
+pub fn duration(seconds: u64) -> String {
+    match (seconds / 3600, seconds / 60 % 60, seconds % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s:02}s"),
+        (h, m, _) => format!("{h}h {m:02}m"),
+    }
+}
+
+/// The sum of the previous build times of the images to build, when any is known.
+fn known_build_seconds(plan: &Plan) -> Option<u64> {
+    let times: Vec<u64> = plan
+        .images
+        .iter()
+        .filter(|p| p.decision.action == Action::Build)
+        .filter_map(|p| p.last_build_seconds)
+        .collect();
+    (!times.is_empty()).then(|| times.iter().sum())
+}
+
 /// The plan as text.
 pub fn text(plan: &Plan) -> String {
     let mut out = format!(
@@ -95,8 +117,12 @@ pub fn text(plan: &Plan) -> String {
             .as_deref()
             .map(short)
             .unwrap_or_else(|| "-".to_owned());
+        let last = match (d.action, p.last_build_seconds) {
+            (Action::Build, Some(s)) => format!(" (last build {})", duration(s)),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "  {:<7} {:<width$}  {:<13} {}\n",
+            "  {:<7} {:<width$}  {:<13} {}{last}\n",
             d.action.as_str(),
             d.logical_id,
             tag,
@@ -120,6 +146,12 @@ pub fn text(plan: &Plan) -> String {
         plan.count(Action::Skip),
         plan.count(Action::Unknown),
     ));
+    if let Some(total) = known_build_seconds(plan) {
+        out.push_str(&format!(
+            "previous builds of the images to build took {} in all\n",
+            duration(total)
+        ));
+    }
     out
 }
 
@@ -137,6 +169,7 @@ pub fn json(plan: &Plan) -> Value {
                 "tag": d.tag,
                 "paths": d.paths,
                 "computeType": p.compute_type,
+                "lastBuildSeconds": p.last_build_seconds,
             })
         })
         .collect();
@@ -168,6 +201,7 @@ mod tests {
                 paths: vec![],
             },
             compute_type: Some(compute.into()),
+            last_build_seconds: Some(754),
         }
     }
 
@@ -184,10 +218,16 @@ mod tests {
         };
         let t = text(&plan);
         assert!(
-            t.ends_with("2 to build (2 on BUILD_GENERAL1_SMALL), 0 to copy, 1 to skip, 0 unknown until deploy\n"),
+            t.contains("2 to build (2 on BUILD_GENERAL1_SMALL), 0 to copy, 1 to skip, 0 unknown until deploy\n"),
             "{t}"
         );
-        assert!(t.contains("  build   A  aaaaaaaaaaaa… why"), "{t}");
+        assert!(
+            t.contains("  build   A  aaaaaaaaaaaa… why (last build 12m 34s)"),
+            "{t}"
+        );
+        assert!(t.ends_with("took 25m 08s in all\n"), "{t}");
+        assert_eq!(duration(3 * 3600 + 120), "3h 02m");
+        assert_eq!(duration(9), "9s");
         assert_eq!(
             json(&plan)["totals"]["buildByComputeType"]["BUILD_GENERAL1_SMALL"],
             2
