@@ -174,7 +174,10 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
         .map(|c| c.text.clone())
         .collect::<Vec<_>>()
         .join("; ");
-    let fixed = image.known("ImageTag").is_some();
+    let fixed = image
+        .known("ImageTag")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
     let unchanged = last_shown.as_ref() == Some(&new_shown);
     let repository = image
         .known("RepositoryName")
