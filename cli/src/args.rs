@@ -31,6 +31,9 @@ pub enum Command {
     /// Package, expand, check against the live registry, and deploy a stack with a change set.
     #[command(after_help = crate::deploy::command::EXAMPLES)]
     Deploy(crate::deploy::command::DeployArgs),
+    /// Say which images a deploy would build, copy or skip, and why, before deploying.
+    #[command(after_help = crate::plan::command::EXAMPLES)]
+    Plan(crate::plan::command::PlanArgs),
     /// Push an image tarball (OCI layout or docker save) to an ECR repository, without Docker.
     #[command(after_help = crate::push::EXAMPLES)]
     Push(crate::push::PushArgs),

@@ -4,6 +4,7 @@
 //! - `cib check TEMPLATE` prints every finding (`--live`: also against the ECR registry and
 //!   CodeBuild's concurrent-build quota).
 //! - `cib package`, `cib bootstrap`, `cib deploy`: deploy with the AWS SDK.
+//! - `cib plan TEMPLATE --stack-name NAME`: which images a deploy builds, copies or skips.
 //! - `cib push TARBALL`: push an image tarball to ECR (no Docker needed).
 //!
 //! Exit codes: 0 success, 1 an error finding or an I/O error, 2 a usage error.
@@ -15,6 +16,7 @@ mod deploy;
 mod io;
 mod live;
 mod package;
+mod plan;
 mod policy;
 mod push;
 mod quota;
@@ -36,5 +38,6 @@ fn main() -> ExitCode {
         Command::Bootstrap(args) => deploy::bootstrap::run(args),
         Command::Deploy(args) => deploy::command::run(args),
         Command::Push(args) => push::run(args),
+        Command::Plan(args) => plan::command::run(args),
     }
 }

@@ -11,6 +11,8 @@ use super::describe;
 /// A stack as `DescribeStacks` shows it.
 #[derive(Debug, Clone, Default)]
 pub struct StackInfo {
+    /// The stack's id (its ARN).
+    pub stack_id: String,
     /// `CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, ...
     pub status: String,
     /// Why it has that status, when CloudFormation says.
@@ -102,6 +104,7 @@ pub async fn stack(client: &Client, name: &str) -> Result<Option<StackInfo>, Str
         return Ok(None);
     }
     Ok(Some(StackInfo {
+        stack_id: stack.stack_id().unwrap_or_default().to_owned(),
         status,
         reason: stack.stack_status_reason().map(str::to_owned),
         outputs: stack
@@ -131,6 +134,53 @@ pub async fn template_body(client: &Client, name: &str) -> Result<String, String
         .await
         .map_err(|e| format!("cannot read the template of {name}: {}", describe(&e)))?;
     Ok(output.template_body().unwrap_or_default().to_owned())
+}
+
+/// The template the stack last deployed, after every transform
+/// (`GetTemplate`, `TemplateStage=Processed`): what the macro or `cib` expanded.
+pub async fn processed_template(client: &Client, name: &str) -> Result<String, String> {
+    let output = client
+        .get_template()
+        .stack_name(name)
+        .template_stage(aws_sdk_cloudformation::types::TemplateStage::Processed)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot read the deployed template of {name}: {}",
+                describe(&e)
+            )
+        })?;
+    Ok(output.template_body().unwrap_or_default().to_owned())
+}
+
+/// Every resource of the stack (`ListStackResources`, all pages: `DescribeStackResources`
+/// answers only the first 100).
+pub async fn all_resources(client: &Client, name: &str) -> Result<Vec<StackResource>, String> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| format!("cannot list the resources of {name}: {}", describe(&e)))?;
+        out.extend(
+            page.stack_resource_summaries()
+                .iter()
+                .map(|r| StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+                    resource_type: r.resource_type().unwrap_or_default().to_owned(),
+                    physical_id: r.physical_resource_id().unwrap_or_default().to_owned(),
+                }),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 /// The stack's resources.

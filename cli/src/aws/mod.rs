@@ -2,6 +2,7 @@
 //! per service. No decisions here: plain data in and out, errors as readable strings.
 
 pub mod cfn;
+pub mod codebuild;
 pub mod ecr;
 pub mod s3;
 
@@ -19,8 +20,12 @@ pub struct Clients {
     pub cfn: aws_sdk_cloudformation::Client,
     /// Amazon ECR.
     pub ecr: aws_sdk_ecr::Client,
+    /// AWS CodeBuild (the last build of an image).
+    pub codebuild: aws_sdk_codebuild::Client,
     /// AWS STS (the caller's account).
     pub sts: aws_sdk_sts::Client,
+    /// The configuration the clients were made from (for clients in other regions).
+    pub config: SdkConfig,
 }
 
 impl Clients {
@@ -49,8 +54,18 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             cfn: aws_sdk_cloudformation::Client::new(sdk),
             ecr: aws_sdk_ecr::Client::new(sdk),
+            codebuild: aws_sdk_codebuild::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
+            config: sdk.clone(),
         })
+    }
+
+    /// An ECR client for `region`, with the same credentials and endpoint.
+    pub fn ecr_in(&self, region: &str) -> aws_sdk_ecr::Client {
+        let config = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(config)
     }
 
     /// The account the credentials belong to.

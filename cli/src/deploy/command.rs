@@ -73,7 +73,8 @@ pub struct DeployArgs {
     pub poll_seconds: u64,
 }
 
-fn parse_override(raw: &str) -> Result<(String, String), String> {
+/// `KEY=VALUE` as a pair.
+pub fn parse_override(raw: &str) -> Result<(String, String), String> {
     match raw.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
         _ => Err(format!("expected KEY=VALUE, got `{raw}`")),
@@ -85,22 +86,55 @@ pub fn run(args: &DeployArgs) -> ExitCode {
     aws::run_command(run_async(args))
 }
 
-async fn run_async(args: &DeployArgs) -> Result<(), String> {
-    let (value, _) = read_template(&args.template)?;
-    let clients = Clients::load(args.region.as_deref()).await?;
-    let support = support::lookup(&clients, &args.support_stack).await?;
-    let bucket = args.s3_bucket.clone().or(support.bucket.clone());
+/// What `cib deploy` and `cib plan` read a template with.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The template file.
+    pub template: &'a std::path::Path,
+    /// The stack.
+    pub stack_name: &'a str,
+    /// Parameter overrides.
+    pub parameter_overrides: &'a [(String, String)],
+    /// Bucket for packaged contexts.
+    pub s3_bucket: Option<&'a str>,
+    /// Key prefix for packaged contexts.
+    pub s3_prefix: Option<&'a str>,
+    /// The support stack's name.
+    pub support_stack: &'a str,
+    /// Upload the packaged contexts (a plan only computes their keys).
+    pub upload: bool,
+}
+
+/// A template packaged and expanded for one stack.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The expanded template.
+    pub expanded: Value,
+    /// The bucket for uploads, when one is known.
+    pub bucket: Option<String>,
+}
+
+/// Packages local contexts and expands the template with the live checks, as the deploy
+/// would; findings go to standard error, and an error finding is an error.
+pub async fn prepare(clients: &Clients, inputs: &Inputs<'_>) -> Result<Prepared, String> {
+    let (value, _) = read_template(inputs.template)?;
+    let support = support::lookup(clients, inputs.support_stack).await?;
+    let bucket = inputs
+        .s3_bucket
+        .map(str::to_owned)
+        .or(support.bucket.clone());
     let needs_bucket = !crate::package::directory_sources(&value)?.is_empty();
     let packaged = match (&bucket, needs_bucket) {
         (Some(bucket), true) => {
             let destination = Destination {
                 bucket,
-                prefix: args.s3_prefix.as_deref(),
+                prefix: inputs.s3_prefix,
+                upload: inputs.upload,
             };
             package(
                 &clients.s3,
                 &value,
-                &template_dir(&args.template),
+                &template_dir(inputs.template),
                 &destination,
             )
             .await?
@@ -116,7 +150,7 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
     let options = ExpandOptions {
         caller: Caller::Cli,
         region: Some(clients.region.clone()),
-        parameters: args
+        parameters: inputs
             .parameter_overrides
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
@@ -126,8 +160,8 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
         written: Written::PrettyJson,
     };
     let outcome =
-        crate::live::expand(&clients, &packaged, &options, Some(&args.stack_name)).await?;
-    let name = args.template.display().to_string();
+        crate::live::expand(clients, &packaged, &options, Some(inputs.stack_name)).await?;
+    let name = inputs.template.display().to_string();
     let expanded = match outcome.template {
         Some(expanded) if !outcome.findings.iter().any(Finding::is_error) => expanded,
         _ => {
@@ -143,6 +177,30 @@ async fn run_async(args: &DeployArgs) -> Result<(), String> {
             "{path} has the YAML tag `{tag}`, which CloudFormation does not read; run the tool \
              that reads `{tag}` first, then deploy its output"
         ));
+    }
+    Ok(Prepared { expanded, bucket })
+}
+
+async fn run_async(args: &DeployArgs) -> Result<(), String> {
+    let clients = Clients::load(args.region.as_deref()).await?;
+    let inputs = Inputs {
+        template: &args.template,
+        stack_name: &args.stack_name,
+        parameter_overrides: &args.parameter_overrides,
+        s3_bucket: args.s3_bucket.as_deref(),
+        s3_prefix: args.s3_prefix.as_deref(),
+        support_stack: &args.support_stack,
+        upload: true,
+    };
+    let Prepared { expanded, bucket } = prepare(&clients, &inputs).await?;
+    let overrides: BTreeMap<String, String> = args.parameter_overrides.iter().cloned().collect();
+    // The images the deploy will build, before anything changes; a plan that cannot be
+    // made does not stop the deploy.
+    if !crate::plan::images::trigger_ids(&expanded).is_empty() {
+        match crate::plan::command::make(&clients, &expanded, &args.stack_name, &overrides).await {
+            Ok(plan) => print!("{}", crate::plan::render::text(&plan)),
+            Err(e) => eprintln!("warning: no image plan: {e}"),
+        }
     }
     let body = template::to_json(&expanded);
     let source =

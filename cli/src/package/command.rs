@@ -67,6 +67,7 @@ fn run_inner(args: &PackageArgs) -> Result<(), String> {
         let destination = Destination {
             bucket: &args.s3_bucket,
             prefix: args.s3_prefix.as_deref(),
+            upload: true,
         };
         package(
             &clients.s3,

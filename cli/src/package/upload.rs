@@ -17,6 +17,9 @@ pub struct Destination<'a> {
     pub bucket: &'a str,
     /// Optional key prefix.
     pub prefix: Option<&'a str>,
+    /// Upload what S3 lacks; when false, only the keys are computed (`cib plan` changes
+    /// nothing).
+    pub upload: bool,
 }
 
 /// Packages every `Source.Directory` of `template` (resolved against `base_dir`), uploads the
@@ -44,6 +47,11 @@ pub async fn package(
                     archive::build(&entries).map_err(|e| format!("{}: {e}", source.logical_id))?;
                 let key = s3_key(destination.prefix, &archive.sha256);
                 let size = archive.bytes.len();
+                if !destination.upload {
+                    done.insert(cache_key, key.clone());
+                    rewrite(&mut packaged, &source.logical_id, destination.bucket, &key);
+                    continue;
+                }
                 let uploaded = s3::upload_if_absent(
                     client,
                     destination.bucket,

@@ -28,6 +28,11 @@ pub const BUILD_TIMEOUT_MINUTES: (i64, i64) = (5, 2160);
 /// five minutes and eight hours", CodeBuild User Guide, Builds in CodeBuild).
 pub const QUEUED_TIMEOUT_MINUTES: (i64, i64) = (5, 480);
 
+/// How many build ids one `BatchGetBuilds` takes ("ids ... Array Members: Minimum number of
+/// 1 item. Maximum number of 100 items. Length Constraints: Minimum length of 1.", CodeBuild
+/// API reference, BatchGetBuilds).
+pub const BATCH_GET_BUILDS_IDS: (usize, usize) = (1, 100);
+
 // `idempotencyToken` has no documented length (shape `String`), so it is not checked.
 
 /// Checks one CodeBuild operation.
@@ -54,6 +59,27 @@ pub fn check(operation: &str, body: &Value) -> Result<(), Violation> {
             }
             range(body, "timeoutInMinutes", BUILD_TIMEOUT_MINUTES)?;
             range(body, "queuedTimeoutInMinutes", QUEUED_TIMEOUT_MINUTES)
+        }
+        "BatchGetBuilds" => {
+            let ids = array(body, "ids");
+            let (min, max) = BATCH_GET_BUILDS_IDS;
+            if ids.len() < min || ids.len() > max {
+                return Err(Violation::new(
+                    "InvalidInputException",
+                    format!(
+                        "1 validation error detected: Value at 'ids' failed to satisfy constraint: \
+                         Member must have length between {min} and {max} (has {})",
+                        ids.len()
+                    ),
+                ));
+            }
+            if ids.iter().any(|id| id.as_str().is_none_or(str::is_empty)) {
+                return Err(Violation::new(
+                    "InvalidInputException",
+                    "1 validation error detected: a build id in 'ids' is empty",
+                ));
+            }
+            Ok(())
         }
         _ => Ok(()),
     }
@@ -273,6 +299,17 @@ mod tests {
     fn other_operations_pass() {
         let body =
             json!({"environmentVariablesOverride": [{"name": "A", "value": "x".repeat(9000)}]});
-        assert_eq!(check("BatchGetBuilds", &body), Ok(()));
+        assert_eq!(check("ListProjects", &body), Ok(()));
+    }
+
+    #[test]
+    fn batch_get_builds_takes_1_to_100_ids() {
+        let ids = |n: usize| json!({"ids": (0..n).map(|i| format!("p:{i}")).collect::<Vec<_>>()});
+        assert_eq!(check("BatchGetBuilds", &ids(1)), Ok(()));
+        assert_eq!(check("BatchGetBuilds", &ids(100)), Ok(()));
+        for bad in [ids(0), ids(101), json!({"ids": [""]})] {
+            let v = check("BatchGetBuilds", &bad).expect_err("refused");
+            assert_eq!(v.exception, "InvalidInputException");
+        }
     }
 }
