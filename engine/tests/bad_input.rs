@@ -410,6 +410,27 @@ fn schema_cases() -> Vec<Case> {
         )
         .fixed(image_s3("BuildArgs: {A: '1', B: '2'}")),
         case(
+            "Scan.FailOnSeverity not a severity",
+            image_s3("Scan: {FailOnSeverity: SEVERE}"),
+            ids::SCHEMA,
+            at("Scan.FailOnSeverity"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: CRITICAL}")),
+        case(
+            "Scan.IgnoreFindings name with a space",
+            image_s3("Scan: {FailOnSeverity: HIGH, IgnoreFindings: ['CVE-2024-1 x']}"),
+            ids::SCHEMA,
+            at("Scan.IgnoreFindings[0]"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: HIGH, IgnoreFindings: [CVE-2024-1]}")),
+        case(
+            "Scan without FailOnSeverity",
+            image_s3("Scan: {IgnoreFindings: [CVE-2024-1]}"),
+            ids::SCHEMA,
+            at("Scan"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: LOW, IgnoreFindings: [CVE-2024-1]}")),
+        case(
             "BuildArgs value a mapping",
             image_s3("BuildArgs: {A: {x: 1}}"),
             ids::SCHEMA,
@@ -967,6 +988,24 @@ fn property_rule_cases() -> Vec<Case> {
         )
         .text("ExistingRepositoryName")
         .fixed(image_s3("Repository: {ImageScanOnPush: true}")),
+        case(
+            "a vulnerability gate on a repository that does not scan on push: warning",
+            image_s3("Repository: {ImageScanOnPush: false}\nScan: {FailOnSeverity: HIGH}"),
+            ids::SCAN_WITHOUT_SCAN_ON_PUSH,
+            at("Repository.ImageScanOnPush"),
+        )
+        .text("enhanced scanning")
+        .fixed(image_s3("Scan: {FailOnSeverity: HIGH}")),
+        case(
+            "a vulnerability gate with a fixed tag",
+            image_s3("ImageTag: stable\nScan: {FailOnSeverity: CRITICAL}"),
+            ids::SCAN_WITH_FIXED_TAG,
+            at("ImageTag"),
+        )
+        .text("ImageTagPrefix")
+        .fixed(image_s3(
+            "ImageTagPrefix: stable\nScan: {FailOnSeverity: CRITICAL}",
+        )),
     ]
 }
 

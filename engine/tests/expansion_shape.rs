@@ -217,6 +217,49 @@ fn service_timeout_covers_the_build_and_the_replica_wait() {
 }
 
 #[test]
+fn the_vulnerability_gate_adds_its_wait_its_script_and_its_permissions_only_where_asked() {
+    let t = expand_yaml(
+        "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, TimeoutInMinutes: 20, Scan: {FailOnSeverity: HIGH, IgnoreFindings: [CVE-2024-1]}}\n  B:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k2}, Platform: linux/arm64}\n",
+    );
+    let r = &t["Resources"];
+    // 20-minute build + 10 minutes of scan wait + 5 minutes to start.
+    assert_eq!(r["A"]["Properties"]["ServiceTimeout"], "2100");
+    assert_eq!(
+        r["A"]["Properties"]["Scan"],
+        json!({"FailOnSeverity": "HIGH", "IgnoreFindings": ["CVE-2024-1"]})
+    );
+    assert_eq!(r["A"]["Properties"]["ScanWaitMinutes"], "10");
+    assert!(r["B"]["Properties"].get("Scan").is_none());
+    assert!(r["B"]["Properties"].get("ScanWaitMinutes").is_none());
+    let has_scan_script = |project: &str| {
+        r[project]["Properties"]["Environment"]["EnvironmentVariables"]
+            .as_array()
+            .expect("variables")
+            .iter()
+            .any(|v| v["Name"] == "CIB_SCAN_SCRIPT_GZ")
+    };
+    assert!(has_scan_script("ContainerImageBuildProjectAmd64"));
+    assert!(!has_scan_script("ContainerImageBuildProjectArm64"));
+    let statements =
+        r["ContainerImageBuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements");
+    let gate = statements
+        .iter()
+        .find(|s| s["Sid"] == "GateOnScanFindings")
+        .expect("the gate's statement");
+    assert_eq!(
+        gate["Action"],
+        json!(["ecr:BatchDeleteImage", "ecr:DescribeImageScanFindings"])
+    );
+    let t = expand_yaml(CONDITIONAL);
+    assert!(
+        !t.to_string().contains("GateOnScanFindings"),
+        "no gate, no permissions"
+    );
+}
+
+#[test]
 fn an_existing_repository_gets_no_repository_resource() {
     let t = expand_yaml(
         "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, Repository: {ExistingRepositoryName: shared/app}}\n",

@@ -10,5 +10,5 @@ pub mod properties;
 pub mod tag;
 
 pub use error::PropertyError;
-pub use properties::{Source, TriggerProperties};
+pub use properties::{ScanGate, Source, TriggerProperties};
 pub use tag::{canonical_inputs, content_hash, image_tag};

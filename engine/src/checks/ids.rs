@@ -69,3 +69,7 @@ pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
 pub const DEPENDENCY_CYCLE: &str = "CIB062";
 /// An `Fn::ForEach` loop that declares an image and cannot be expanded.
 pub const LOOP_NOT_EXPANDABLE: &str = "CIB063";
+/// `Scan` on a repository with `ImageScanOnPush: false`.
+pub const SCAN_WITHOUT_SCAN_ON_PUSH: &str = "CIB080";
+/// `Scan` with a fixed `ImageTag`.
+pub const SCAN_WITH_FIXED_TAG: &str = "CIB081";

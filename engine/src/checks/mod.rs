@@ -12,6 +12,8 @@ pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
 pub mod retained_names;
+pub mod scan_fixed_tag;
+pub mod scan_on_push;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
@@ -171,7 +173,7 @@ pub const CATALOG: &[CheckInfo] = &[
     ),
     error(
         ids::TIMEOUT_TOO_LONG,
-        "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
+        "TimeoutInMinutes plus the replica wait and the vulnerability gate's scan wait does not fit in CloudFormation's 3600 s custom-resource timeout",
     ),
     error(
         ids::ENV_VALUE_TOO_LONG,
@@ -201,6 +203,14 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::LOOP_NOT_EXPANDABLE,
         "an Fn::ForEach loop declares a Custom::ContainerImageBuild but cannot be expanded (the macro listed before AWS::LanguageExtensions, a collection not known at expansion, a malformed loop)",
     ),
+    warning(
+        ids::SCAN_WITHOUT_SCAN_ON_PUSH,
+        "Scan on a repository with ImageScanOnPush: false: unless the registry uses enhanced scanning, no scan starts and the gate fails after its wait",
+    ),
+    error(
+        ids::SCAN_WITH_FIXED_TAG,
+        "Scan with a fixed ImageTag: an image that fails the gate would already have taken the tag the stack's resources pull",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -218,6 +228,8 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(template_limits::check(context));
     findings.extend(policy_size::check(context));
     findings.extend(cycles::check(context));
+    findings.extend(scan_on_push::check(context));
+    findings.extend(scan_fixed_tag::check(context));
     findings
 }
 

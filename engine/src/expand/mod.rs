@@ -167,9 +167,12 @@ pub fn expand_template(
             .map(|i| i.timeout_minutes)
             .max()
             .unwrap_or(spec::DEFAULT_TIMEOUT_MINUTES);
+        let scan = images
+            .iter()
+            .any(|i| &i.environment == env && i.scan.is_some());
         expanded.insert(
             id.clone(),
-            Value::Object(project::resource(id, env, timeout)),
+            Value::Object(project::resource(id, env, timeout, scan)),
         );
     }
     if let Some(resource) = replication::resource(&rules, &token) {

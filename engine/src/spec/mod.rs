@@ -78,6 +78,15 @@ pub struct BuildLogs {
     pub kms_key_id: Option<Value>,
 }
 
+/// The vulnerability gate (`Scan`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSpec {
+    /// `FailOnSeverity`: `CRITICAL`, `HIGH`, `MEDIUM` or `LOW` (may be an intrinsic).
+    pub fail_on_severity: Value,
+    /// `IgnoreFindings`: a list of finding names, or an intrinsic giving one.
+    pub ignore_findings: Option<Value>,
+}
+
 /// What decides the CodeBuild project an image runs on: images with equal
 /// environments share one project.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +142,8 @@ pub struct ImageSpec {
     pub environment: BuildEnvironment,
     /// Build timeout in minutes.
     pub timeout_minutes: u32,
+    /// The vulnerability gate, when asked for.
+    pub scan: Option<ScanSpec>,
     /// Resource attributes carried over from the user's resource.
     pub attributes: ResourceAttributes,
 }
@@ -343,6 +354,10 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
             .and_then(Value::as_u64)
             .and_then(|m| u32::try_from(m).ok())
             .unwrap_or(DEFAULT_TIMEOUT_MINUTES),
+        scan: properties.get("Scan").map(|scan| ScanSpec {
+            fail_on_severity: scan.get("FailOnSeverity").cloned().unwrap_or(Value::Null),
+            ignore_findings: scan.get("IgnoreFindings").cloned(),
+        }),
         attributes: ResourceAttributes {
             condition: attribute("Condition"),
             depends_on: attribute("DependsOn"),
