@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod fixtures;
+pub mod index;
 pub mod properties;
 pub mod tag;
 
