@@ -69,6 +69,15 @@ fn image_s3(props: &str) -> String {
     image(&format!("{SOURCE}\n{props}"))
 }
 
+/// One image `ApiImage` (S3 source plus `props`) and a Lambda function `ApiFunction` with
+/// `architectures` whose `Code.ImageUri` is `uri`.
+fn lambda_of(props: &str, architectures: &str, uri: &str) -> String {
+    format!(
+        "{}  ApiFunction:\n    Type: AWS::Lambda::Function\n    Properties:\n      PackageType: Image\n      Role: arn:aws:iam::123456789012:role/api\n      Architectures: {architectures}\n      Code: {{ImageUri: {uri}}}\n",
+        image_s3(props)
+    )
+}
+
 /// A template with several images, each with its properties (YAML lines).
 fn images(list: &[(&str, &str)]) -> String {
     let mut out = String::from("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n");
@@ -1006,6 +1015,45 @@ fn property_rule_cases() -> Vec<Case> {
         .fixed(image_s3(
             "ImageTagPrefix: stable\nScan: {FailOnSeverity: CRITICAL}",
         )),
+        case(
+            "a multi-platform image in an existing repository",
+            image_s3("Platform: [linux/amd64, linux/arm64]\nRepository: {ExistingRepositoryName: shared/api}"),
+            ids::MULTI_PLATFORM_NAMED_REPOSITORY,
+            at("Repository.ExistingRepositoryName"),
+        )
+        .text("drop Repository.ExistingRepositoryName")
+        .fixed(image_s3("Platform: [linux/amd64, linux/arm64]")),
+        case(
+            "a multi-platform image with a fixed tag",
+            image_s3("Platform: [linux/arm64, linux/amd64]\nImageTag: stable"),
+            ids::MULTI_PLATFORM_FIXED_TAG,
+            at("ImageTag"),
+        )
+        .text("ImageTagPrefix")
+        .fixed(image_s3("Platform: [linux/arm64, linux/amd64]\nImageTagPrefix: stable-")),
+        case(
+            "a multi-platform image's index in a Lambda function",
+            lambda_of("Platform: [linux/amd64, linux/arm64]", "[arm64]", "!GetAtt ApiImage.ImageUri"),
+            ids::INDEX_IN_LAMBDA,
+            "Resources.ApiFunction.Properties.Code.ImageUri".into(),
+        )
+        .text("!GetAtt ApiImage.ImageUri.arm64")
+        .fixed(lambda_of("Platform: [linux/amd64, linux/arm64]", "[arm64]", "!GetAtt ApiImage.ImageUri.arm64")),
+        case(
+            "a multi-platform image's arm64 manifest in an x86_64 Lambda function",
+            lambda_of("Platform: [linux/amd64, linux/arm64]", "[x86_64]", "!GetAtt ApiImage.ImageUri.arm64"),
+            ids::PLATFORM_URI_MISMATCH,
+            "Resources.ApiFunction.Properties.Architectures".into(),
+        )
+        .text("ImageUri.amd64")
+        .fixed(lambda_of("Platform: [linux/amd64, linux/arm64]", "[x86_64]", "!GetAtt ApiImage.ImageUri.amd64")),
+        case(
+            "Platform list with the same platform twice",
+            image_s3("Platform: [linux/arm64, linux/arm64]"),
+            ids::SCHEMA,
+            at("Platform"),
+        )
+        .fixed(image_s3("Platform: [linux/arm64]")),
     ]
 }
 

@@ -6,7 +6,11 @@ pub mod cycles;
 pub mod env_values;
 pub mod ids;
 pub mod lambda;
+pub mod lambda_index;
+pub mod lambda_platform_uri;
 pub mod logs;
+pub mod multi_platform_fixed_tag;
+pub mod multi_platform_repository;
 pub mod policy_size;
 pub mod regions;
 pub mod replication_limits;
@@ -29,8 +33,11 @@ use crate::spec::ImageSpec;
 /// What every check sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    /// The validated images, in template order.
+    /// The validated images, in template order (a multi-platform image as one image per
+    /// platform).
     pub images: &'a [ImageSpec],
+    /// The multi-platform images, each with its platforms.
+    pub indexes: &'a [(ImageSpec, Vec<crate::platform::Platform>)],
     /// The template as the user wrote it (long form).
     pub original: &'a Value,
     /// The expanded template.
@@ -211,6 +218,22 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::SCAN_WITH_FIXED_TAG,
         "Scan with a fixed ImageTag: an image that fails the gate would already have taken the tag the stack's resources pull",
     ),
+    error(
+        ids::INDEX_IN_LAMBDA,
+        "a Lambda function given a multi-platform image's index (ImageUri): Lambda runs one platform's manifest, ImageUri.arm64 or ImageUri.amd64",
+    ),
+    error(
+        ids::PLATFORM_URI_MISMATCH,
+        "a Lambda function given ImageUri.<arch> of a multi-platform image that is not its architecture, or a platform the image does not build",
+    ),
+    error(
+        ids::MULTI_PLATFORM_NAMED_REPOSITORY,
+        "a multi-platform image with Repository.RepositoryName or ExistingRepositoryName (its index is written only into the repository the template generates)",
+    ),
+    error(
+        ids::MULTI_PLATFORM_FIXED_TAG,
+        "a multi-platform image with a fixed ImageTag (platforms and index are tagged by content)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -230,6 +253,10 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(cycles::check(context));
     findings.extend(scan_on_push::check(context));
     findings.extend(scan_fixed_tag::check(context));
+    findings.extend(lambda_index::check(context));
+    findings.extend(lambda_platform_uri::check(context));
+    findings.extend(multi_platform_repository::check(context));
+    findings.extend(multi_platform_fixed_tag::check(context));
     findings
 }
 

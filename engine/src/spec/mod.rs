@@ -280,9 +280,13 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
             empty_on_delete: Value::Bool(false),
         },
     };
+    // A list of one platform is that platform (a longer list is split before parsing).
     let platform = properties
         .get("Platform")
-        .and_then(Value::as_str)
+        .and_then(|value| match value {
+            Value::Array(items) if items.len() == 1 => items[0].as_str(),
+            other => other.as_str(),
+        })
         .and_then(Platform::parse)
         .unwrap_or_default();
     let compute_type = properties
