@@ -46,7 +46,18 @@
     else
       status=SUCCESS
       reason=""
+      # The vulnerability gate (scan.sh), only for an image with Scan, before the replicas.
+      if [ -n "${CIB_SCAN_FAIL_ON_SEVERITY:-}" ]; then
+        if ! gate=$(printf '%s' "${CIB_SCAN_SCRIPT_GZ:-}" | base64 -d | gunzip); then
+          status=FAILED
+          reason="The vulnerability gate did not run (CIB_SCAN_SCRIPT_GZ does not decode). Log: $build_link"
+        elif ! verdict=$(bash -c "$gate" cib-scan "$digest"); then
+          status=FAILED
+          reason="${verdict:-The vulnerability gate failed}. Log: $build_link"
+        fi
+      fi
       deadline=$(($(date +%s) + wait_seconds))
+      [ "$status" = SUCCESS ] || replicas=()
       for replica in "${replicas[@]}"; do
         until [ "$(image_digest "$replica")" = "$digest" ]; do
           if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -97,6 +97,7 @@ fn expand_only(template: &Value, options: &ExpandOptions, loops: &[(String, Stri
             }
             let context = checks::Context {
                 images: &expanded.images,
+                indexes: &expanded.indexes,
                 original: template,
                 expanded: &expanded.template,
                 region: options.region.as_deref(),

@@ -69,6 +69,15 @@ fn image_s3(props: &str) -> String {
     image(&format!("{SOURCE}\n{props}"))
 }
 
+/// One image `ApiImage` (S3 source plus `props`) and a Lambda function `ApiFunction` with
+/// `architectures` whose `Code.ImageUri` is `uri`.
+fn lambda_of(props: &str, architectures: &str, uri: &str) -> String {
+    format!(
+        "{}  ApiFunction:\n    Type: AWS::Lambda::Function\n    Properties:\n      PackageType: Image\n      Role: arn:aws:iam::123456789012:role/api\n      Architectures: {architectures}\n      Code: {{ImageUri: {uri}}}\n",
+        image_s3(props)
+    )
+}
+
 /// A template with several images, each with its properties (YAML lines).
 fn images(list: &[(&str, &str)]) -> String {
     let mut out = String::from("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n");
@@ -409,6 +418,27 @@ fn schema_cases() -> Vec<Case> {
             at("BuildArgs"),
         )
         .fixed(image_s3("BuildArgs: {A: '1', B: '2'}")),
+        case(
+            "Scan.FailOnSeverity not a severity",
+            image_s3("Scan: {FailOnSeverity: SEVERE}"),
+            ids::SCHEMA,
+            at("Scan.FailOnSeverity"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: CRITICAL}")),
+        case(
+            "Scan.IgnoreFindings name with a space",
+            image_s3("Scan: {FailOnSeverity: HIGH, IgnoreFindings: ['CVE-2024-1 x']}"),
+            ids::SCHEMA,
+            at("Scan.IgnoreFindings[0]"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: HIGH, IgnoreFindings: [CVE-2024-1]}")),
+        case(
+            "Scan without FailOnSeverity",
+            image_s3("Scan: {IgnoreFindings: [CVE-2024-1]}"),
+            ids::SCHEMA,
+            at("Scan"),
+        )
+        .fixed(image_s3("Scan: {FailOnSeverity: LOW, IgnoreFindings: [CVE-2024-1]}")),
         case(
             "BuildArgs value a mapping",
             image_s3("BuildArgs: {A: {x: 1}}"),
@@ -967,6 +997,63 @@ fn property_rule_cases() -> Vec<Case> {
         )
         .text("ExistingRepositoryName")
         .fixed(image_s3("Repository: {ImageScanOnPush: true}")),
+        case(
+            "a vulnerability gate on a repository that does not scan on push: warning",
+            image_s3("Repository: {ImageScanOnPush: false}\nScan: {FailOnSeverity: HIGH}"),
+            ids::SCAN_WITHOUT_SCAN_ON_PUSH,
+            at("Repository.ImageScanOnPush"),
+        )
+        .text("enhanced scanning")
+        .fixed(image_s3("Scan: {FailOnSeverity: HIGH}")),
+        case(
+            "a vulnerability gate with a fixed tag",
+            image_s3("ImageTag: stable\nScan: {FailOnSeverity: CRITICAL}"),
+            ids::SCAN_WITH_FIXED_TAG,
+            at("ImageTag"),
+        )
+        .text("ImageTagPrefix")
+        .fixed(image_s3(
+            "ImageTagPrefix: stable\nScan: {FailOnSeverity: CRITICAL}",
+        )),
+        case(
+            "a multi-platform image in an existing repository",
+            image_s3("Platform: [linux/amd64, linux/arm64]\nRepository: {ExistingRepositoryName: shared/api}"),
+            ids::MULTI_PLATFORM_NAMED_REPOSITORY,
+            at("Repository.ExistingRepositoryName"),
+        )
+        .text("drop Repository.ExistingRepositoryName")
+        .fixed(image_s3("Platform: [linux/amd64, linux/arm64]")),
+        case(
+            "a multi-platform image with a fixed tag",
+            image_s3("Platform: [linux/arm64, linux/amd64]\nImageTag: stable"),
+            ids::MULTI_PLATFORM_FIXED_TAG,
+            at("ImageTag"),
+        )
+        .text("ImageTagPrefix")
+        .fixed(image_s3("Platform: [linux/arm64, linux/amd64]\nImageTagPrefix: stable-")),
+        case(
+            "a multi-platform image's index in a Lambda function",
+            lambda_of("Platform: [linux/amd64, linux/arm64]", "[arm64]", "!GetAtt ApiImage.ImageUri"),
+            ids::INDEX_IN_LAMBDA,
+            "Resources.ApiFunction.Properties.Code.ImageUri".into(),
+        )
+        .text("!GetAtt ApiImage.ImageUri.arm64")
+        .fixed(lambda_of("Platform: [linux/amd64, linux/arm64]", "[arm64]", "!GetAtt ApiImage.ImageUri.arm64")),
+        case(
+            "a multi-platform image's arm64 manifest in an x86_64 Lambda function",
+            lambda_of("Platform: [linux/amd64, linux/arm64]", "[x86_64]", "!GetAtt ApiImage.ImageUri.arm64"),
+            ids::PLATFORM_URI_MISMATCH,
+            "Resources.ApiFunction.Properties.Architectures".into(),
+        )
+        .text("ImageUri.amd64")
+        .fixed(lambda_of("Platform: [linux/amd64, linux/arm64]", "[x86_64]", "!GetAtt ApiImage.ImageUri.amd64")),
+        case(
+            "Platform list with the same platform twice",
+            image_s3("Platform: [linux/arm64, linux/arm64]"),
+            ids::SCHEMA,
+            at("Platform"),
+        )
+        .fixed(image_s3("Platform: [linux/arm64]")),
     ]
 }
 

@@ -93,6 +93,7 @@ fn asset(variable: &str) -> Vec<u8> {
         "CIB_LOGIN_SCRIPT_GZ" => "login.sh",
         "CIB_BUILD_SCRIPT_GZ" => "build.sh",
         "CIB_RESPOND_SCRIPT_GZ" => "respond.sh",
+        "CIB_SCAN_SCRIPT_GZ" => "scan.sh",
         other => panic!("unexpected script variable {other}"),
     };
     let path = root().join("engine/assets").join(file);

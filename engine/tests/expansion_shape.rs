@@ -217,6 +217,102 @@ fn service_timeout_covers_the_build_and_the_replica_wait() {
 }
 
 #[test]
+fn the_vulnerability_gate_adds_its_wait_its_script_and_its_permissions_only_where_asked() {
+    let t = expand_yaml(
+        "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, TimeoutInMinutes: 20, Scan: {FailOnSeverity: HIGH, IgnoreFindings: [CVE-2024-1]}}\n  B:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k2}, Platform: linux/arm64}\n",
+    );
+    let r = &t["Resources"];
+    // 20-minute build + 10 minutes of scan wait + 5 minutes to start.
+    assert_eq!(r["A"]["Properties"]["ServiceTimeout"], "2100");
+    assert_eq!(
+        r["A"]["Properties"]["Scan"],
+        json!({"FailOnSeverity": "HIGH", "IgnoreFindings": ["CVE-2024-1"]})
+    );
+    assert_eq!(r["A"]["Properties"]["ScanWaitMinutes"], "10");
+    assert!(r["B"]["Properties"].get("Scan").is_none());
+    assert!(r["B"]["Properties"].get("ScanWaitMinutes").is_none());
+    let has_scan_script = |project: &str| {
+        r[project]["Properties"]["Environment"]["EnvironmentVariables"]
+            .as_array()
+            .expect("variables")
+            .iter()
+            .any(|v| v["Name"] == "CIB_SCAN_SCRIPT_GZ")
+    };
+    assert!(has_scan_script("ContainerImageBuildProjectAmd64"));
+    assert!(!has_scan_script("ContainerImageBuildProjectArm64"));
+    let statements =
+        r["ContainerImageBuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements");
+    let gate = statements
+        .iter()
+        .find(|s| s["Sid"] == "GateOnScanFindings")
+        .expect("the gate's statement");
+    assert_eq!(
+        gate["Action"],
+        json!(["ecr:BatchDeleteImage", "ecr:DescribeImageScanFindings"])
+    );
+    let t = expand_yaml(CONDITIONAL);
+    assert!(
+        !t.to_string().contains("GateOnScanFindings"),
+        "no gate, no permissions"
+    );
+}
+
+#[test]
+fn a_platform_list_builds_each_platform_natively_and_keeps_the_id_for_the_index() {
+    let t = expand_yaml(
+        "Resources:\n  Web:\n    Type: Custom::ContainerImageBuild\n    Condition: Prod\n    Properties: {Source: {S3Bucket: b, S3Key: k}, Platform: [linux/arm64, linux/amd64], ImageTagPrefix: web-, ReplicaRegions: [us-west-2]}\n  Other:\n    Type: AWS::SSM::Parameter\n    Properties: {Type: String, Value: !Ref Web}\nConditions:\n  Prod: !Equals [a, a]\n",
+    );
+    let r = &t["Resources"];
+    for (id, platform, project) in [
+        ("WebArm64", "linux/arm64", "ContainerImageBuildProjectArm64"),
+        ("WebAmd64", "linux/amd64", "ContainerImageBuildProjectAmd64"),
+    ] {
+        let p = &r[id]["Properties"];
+        assert_eq!(p["Platform"], platform, "{id}");
+        assert_eq!(p["ProjectName"], json!({"Ref": project}), "{id}");
+        assert_eq!(p["RepositoryName"], json!({"Ref": "WebRepository"}), "{id}");
+        assert_eq!(p["ImageTagPrefix"], "web-", "{id}");
+        assert_eq!(r[id]["Condition"], "Prod", "{id}");
+        assert!(p.get("Source").is_some(), "{id} builds");
+    }
+    assert!(r.get("WebArm64Repository").is_none() && r.get("WebAmd64Repository").is_none());
+    assert_eq!(r["WebRepository"]["Type"], "AWS::ECR::Repository");
+    let index = &r["Web"];
+    assert_eq!(index["Type"], "Custom::ContainerImageBuild");
+    assert_eq!(index["Condition"], "Prod");
+    let p = &index["Properties"];
+    assert!(
+        p.get("Source").is_none() && p.get("ProjectName").is_none(),
+        "the index builds nothing"
+    );
+    assert_eq!(p["ImageTagPrefix"], "web-");
+    assert_eq!(p["ReplicaRegions"], json!(["us-west-2"]));
+    assert_eq!(
+        p["Manifests"],
+        json!([
+            {"Platform": "linux/arm64",
+             "ImageTag": {"Fn::GetAtt": ["WebArm64", "ImageTag"]},
+             "ImageDigest": {"Fn::GetAtt": ["WebArm64", "ImageDigest"]}},
+            {"Platform": "linux/amd64",
+             "ImageTag": {"Fn::GetAtt": ["WebAmd64", "ImageTag"]},
+             "ImageDigest": {"Fn::GetAtt": ["WebAmd64", "ImageDigest"]}}
+        ])
+    );
+    assert_eq!(
+        r["Other"]["Properties"]["Value"],
+        json!({"Fn::GetAtt": ["Web", "ImageUri"]}),
+        "Ref to the image is the index's URI"
+    );
+    let filters =
+        r["ContainerImageBuildReplication"]["Properties"]["Rules"][0]["RepositoryFilters"]
+            .as_array()
+            .expect("filters");
+    assert_eq!(filters.len(), 1, "one repository, one filter: {filters:?}");
+}
+
+#[test]
 fn an_existing_repository_gets_no_repository_resource() {
     let t = expand_yaml(
         "Resources:\n  A:\n    Type: Custom::ContainerImageBuild\n    Properties: {Source: {S3Bucket: b, S3Key: k}, Repository: {ExistingRepositoryName: shared/app}}\n",

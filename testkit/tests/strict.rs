@@ -199,6 +199,82 @@ fn ecr_image_tags_over_128_characters_or_with_other_characters_are_refused() {
 }
 
 #[test]
+fn ecr_scan_findings_and_image_deletes_are_held_to_their_limits() {
+    let moto = MotoServer::start();
+    passed(ecr(
+        &moto,
+        "CreateRepository",
+        json!({"repositoryName": "cib/api"}),
+    ));
+    passed(ecr(
+        &moto,
+        "PutImage",
+        json!({"repositoryName": "cib/api", "imageManifest": manifest(), "imageTag": "t1"}),
+    ));
+    passed(ecr(
+        &moto,
+        "StartImageScan",
+        json!({"repositoryName": "cib/api", "imageId": {"imageTag": "t1"}}),
+    ));
+    let findings = |extra: Value| {
+        let mut body = json!({"repositoryName": "cib/api", "imageId": {"imageTag": "t1"}});
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        ecr(&moto, "DescribeImageScanFindings", body)
+    };
+    passed(findings(json!({})));
+    passed(findings(json!({"maxResults": 1000})));
+    refused(
+        &moto,
+        findings(json!({"maxResults": 1001})),
+        "InvalidParameterException",
+    );
+    refused(
+        &moto,
+        findings(json!({"maxResults": 0})),
+        "InvalidParameterException",
+    );
+    refused(
+        &moto,
+        ecr(
+            &moto,
+            "DescribeImageScanFindings",
+            json!({"repositoryName": "cib/api", "imageId": {}}),
+        ),
+        "InvalidParameterException",
+    );
+    let ids = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"imageTag": format!("t{i}")}))
+            .collect()
+    };
+    refused(
+        &moto,
+        ecr(
+            &moto,
+            "BatchDeleteImage",
+            json!({"repositoryName": "cib/api", "imageIds": ids(101)}),
+        ),
+        "InvalidParameterException",
+    );
+    refused(
+        &moto,
+        ecr(
+            &moto,
+            "BatchDeleteImage",
+            json!({"repositoryName": "cib/api", "imageIds": []}),
+        ),
+        "InvalidParameterException",
+    );
+    passed(ecr(
+        &moto,
+        "BatchDeleteImage",
+        json!({"repositoryName": "cib/api", "imageIds": [{"imageTag": "t1"}]}),
+    ));
+}
+
+#[test]
 fn ecr_repository_tags_are_held_to_key_value_character_and_count_limits() {
     let moto = MotoServer::start();
     let created = passed(ecr(

@@ -6,10 +6,11 @@
 
 pub mod error;
 pub mod fixtures;
+pub mod index;
 pub mod marker;
 pub mod properties;
 pub mod tag;
 
 pub use error::PropertyError;
-pub use properties::{Source, TriggerProperties};
+pub use properties::{ScanGate, Source, TriggerProperties};
 pub use tag::{canonical_inputs, content_hash, image_tag};

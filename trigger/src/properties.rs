@@ -25,6 +25,24 @@ pub enum Source {
     },
 }
 
+/// Severities the vulnerability gate can fail on, lowest first.
+pub const SEVERITIES: &[&str] = &["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+/// Minutes the build may spend waiting for the image's scan when the trigger does not say
+/// (`ScanWaitMinutes`); equal to the engine's `SCAN_WAIT_MINUTES`.
+pub const DEFAULT_SCAN_WAIT_MINUTES: u32 = 10;
+
+/// The vulnerability gate (`Scan`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanGate {
+    /// The lowest severity that fails the deploy (one of [`SEVERITIES`]).
+    pub fail_on_severity: String,
+    /// Finding names that never fail it.
+    pub ignore_findings: Vec<String>,
+    /// How long the build waits for the scan to complete.
+    pub wait_minutes: u32,
+}
+
 /// Minutes the build may spend waiting for replicas when the trigger does not say
 /// (`ReplicaWaitMinutes`); equal to the engine's `REPLICA_WAIT_MINUTES`.
 pub const DEFAULT_REPLICA_WAIT_MINUTES: u32 = 15;
@@ -81,6 +99,8 @@ pub struct TriggerProperties {
     pub cache_image_ref: Option<String>,
     /// `ContractVersion`: which version of the trigger contract wrote the properties.
     pub contract_version: Option<String>,
+    /// The vulnerability gate, when the image has `Scan`.
+    pub scan: Option<ScanGate>,
 }
 
 /// Names an environment variable of the build may not take, because the buildspec and
@@ -189,6 +209,54 @@ fn source(props: &Map<String, Value>) -> Result<Source, PropertyError> {
     })
 }
 
+/// Whether `name` may be a finding name of `Scan.IgnoreFindings`: what the schema allows
+/// (`[A-Za-z0-9][A-Za-z0-9._:-]{0,38}`), so the names travel space-separated in one build
+/// variable.
+fn finding_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= 39
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+}
+
+fn scan(props: &Map<String, Value>) -> Result<Option<ScanGate>, PropertyError> {
+    let gate = match props.get("Scan") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(gate)) => gate,
+        Some(_) => {
+            return Err(PropertyError::new(
+                "Scan",
+                "must be an object {FailOnSeverity, IgnoreFindings}",
+            ));
+        }
+    };
+    let severity = required(gate, "FailOnSeverity").map_err(|e| prefix("Scan", e))?;
+    if !SEVERITIES.contains(&severity.as_str()) {
+        return Err(PropertyError::new(
+            "Scan.FailOnSeverity",
+            format!("`{severity}` is not CRITICAL, HIGH, MEDIUM or LOW"),
+        ));
+    }
+    let ignore_findings = string_list(gate, "IgnoreFindings").map_err(|e| prefix("Scan", e))?;
+    if let Some((i, name)) = ignore_findings
+        .iter()
+        .enumerate()
+        .find(|(_, name)| !finding_name_ok(name))
+    {
+        return Err(PropertyError::new(
+            format!("Scan.IgnoreFindings[{i}]"),
+            format!(
+                "`{name}` is not a finding name ([A-Za-z0-9][A-Za-z0-9._:-], at most 39 characters)"
+            ),
+        ));
+    }
+    Ok(Some(ScanGate {
+        fail_on_severity: severity,
+        ignore_findings,
+        wait_minutes: minutes(props, "ScanWaitMinutes", Some(DEFAULT_SCAN_WAIT_MINUTES))?,
+    }))
+}
+
 fn prefix(parent: &str, e: PropertyError) -> PropertyError {
     e.under(parent)
 }
@@ -261,6 +329,7 @@ impl TriggerProperties {
             )?,
             cache_image_ref: optional(props, "CacheImageRef")?,
             contract_version: optional(props, "ContractVersion")?,
+            scan: scan(props)?,
         })
     }
 
@@ -303,6 +372,54 @@ mod tests {
         m.insert("BuildArgs".into(), json!({"CIB_RESPONSE_URL": "x"}));
         let e = TriggerProperties::parse(&m).expect_err("reserved");
         assert!(e.to_string().contains("BuildArgs.CIB_RESPONSE_URL"), "{e}");
+    }
+
+    #[test]
+    fn the_vulnerability_gate_is_read_and_checked() {
+        assert_eq!(
+            TriggerProperties::parse(&sample()).expect("parse").scan,
+            None
+        );
+        let mut m = sample();
+        m.insert(
+            "Scan".into(),
+            json!({"FailOnSeverity": "HIGH", "IgnoreFindings": ["CVE-2024-1", "GHSA-abcd-efgh-ijkl"]}),
+        );
+        let gate = TriggerProperties::parse(&m)
+            .expect("parse")
+            .scan
+            .expect("gate");
+        assert_eq!(gate.fail_on_severity, "HIGH");
+        assert_eq!(gate.ignore_findings, ["CVE-2024-1", "GHSA-abcd-efgh-ijkl"]);
+        assert_eq!(gate.wait_minutes, DEFAULT_SCAN_WAIT_MINUTES);
+        m.insert("ScanWaitMinutes".into(), json!("3"));
+        let gate = TriggerProperties::parse(&m)
+            .expect("parse")
+            .scan
+            .expect("gate");
+        assert_eq!(gate.wait_minutes, 3);
+
+        for (scan, path) in [
+            (json!({"FailOnSeverity": "SEVERE"}), "Scan.FailOnSeverity"),
+            (json!({"IgnoreFindings": []}), "Scan.FailOnSeverity"),
+            (
+                json!({"FailOnSeverity": "LOW", "IgnoreFindings": ["CVE-1 $(reboot)"]}),
+                "Scan.IgnoreFindings[0]",
+            ),
+            (
+                json!({"FailOnSeverity": "LOW", "IgnoreFindings": "CVE-1"}),
+                "Scan.IgnoreFindings",
+            ),
+            (json!("HIGH"), "Scan"),
+        ] {
+            let mut m = sample();
+            m.insert("Scan".into(), scan.clone());
+            let e = TriggerProperties::parse(&m).expect_err("refused");
+            assert!(
+                e.to_string().starts_with(&format!("property {path}:")),
+                "{scan}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -69,3 +69,16 @@ pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
 pub const DEPENDENCY_CYCLE: &str = "CIB062";
 /// An `Fn::ForEach` loop that declares an image and cannot be expanded.
 pub const LOOP_NOT_EXPANDABLE: &str = "CIB063";
+/// `Scan` on a repository with `ImageScanOnPush: false`.
+pub const SCAN_WITHOUT_SCAN_ON_PUSH: &str = "CIB080";
+/// `Scan` with a fixed `ImageTag`.
+pub const SCAN_WITH_FIXED_TAG: &str = "CIB081";
+/// A Lambda function given a multi-platform image's index.
+pub const INDEX_IN_LAMBDA: &str = "CIB082";
+/// A Lambda function given a platform of a multi-platform image that is not its
+/// architecture, or that the image does not build.
+pub const PLATFORM_URI_MISMATCH: &str = "CIB083";
+/// A multi-platform image with a repository the template does not generate.
+pub const MULTI_PLATFORM_NAMED_REPOSITORY: &str = "CIB084";
+/// A multi-platform image with a fixed `ImageTag`.
+pub const MULTI_PLATFORM_FIXED_TAG: &str = "CIB085";

@@ -84,7 +84,14 @@ pub fn check(context: &Context<'_>) -> Vec<Finding> {
     findings
 }
 
-fn consumers<'a>(context: &Context<'a>) -> Vec<Consumer<'a>> {
+/// A Lambda function's use of some resource through its image URI: (function id, path
+/// of the URI, referenced id, attribute, architecture when known).
+pub(crate) type LambdaUse<'a> = (&'a str, TemplatePath, String, String, Option<String>);
+
+/// Every Lambda function of the template whose image URI refers to a resource, with the
+/// referenced logical ID and attribute and the function's architecture (x86_64 unless
+/// `Architectures`, or SAM's `Globals`, says otherwise; `None` when not a literal).
+pub(crate) fn lambda_uses<'a>(context: &Context<'a>) -> Vec<LambdaUse<'a>> {
     let Some(resources) = context.original.get("Resources").and_then(Value::as_object) else {
         return Vec::new();
     };
@@ -107,26 +114,34 @@ fn consumers<'a>(context: &Context<'a>) -> Vec<Consumer<'a>> {
             ),
             _ => continue,
         };
-        let Some(uri) = uri else { continue };
-        let Some((image_id, attribute)) = image_reference(uri) else {
-            continue;
-        };
-        let Some(image) = context.images.iter().find(|i| i.logical_id == image_id) else {
+        let Some((target, attribute)) = uri.and_then(image_reference) else {
             continue;
         };
         let architecture = match arch {
             Some(value) => single_architecture(value),
             None => global_arch.clone().or_else(|| Some("x86_64".to_owned())),
         };
-        out.push(Consumer {
-            function_id: id,
-            image,
-            attribute,
-            architecture,
-            image_uri_path: uri_path,
-        });
+        out.push((id.as_str(), uri_path, target, attribute, architecture));
     }
     out
+}
+
+fn consumers<'a>(context: &Context<'a>) -> Vec<Consumer<'a>> {
+    lambda_uses(context)
+        .into_iter()
+        .filter_map(
+            |(function_id, image_uri_path, target, attribute, architecture)| {
+                let image = context.images.iter().find(|i| i.logical_id == target)?;
+                Some(Consumer {
+                    function_id,
+                    image,
+                    attribute,
+                    architecture,
+                    image_uri_path,
+                })
+            },
+        )
+        .collect()
 }
 
 /// The one architecture of an `Architectures` list written as a literal.

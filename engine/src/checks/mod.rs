@@ -6,12 +6,18 @@ pub mod cycles;
 pub mod env_values;
 pub mod ids;
 pub mod lambda;
+pub mod lambda_index;
+pub mod lambda_platform_uri;
 pub mod logs;
+pub mod multi_platform_fixed_tag;
+pub mod multi_platform_repository;
 pub mod policy_size;
 pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
 pub mod retained_names;
+pub mod scan_fixed_tag;
+pub mod scan_on_push;
 pub mod tags;
 pub mod template_limits;
 pub mod timeout;
@@ -27,8 +33,11 @@ use crate::spec::ImageSpec;
 /// What every check sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    /// The validated images, in template order.
+    /// The validated images, in template order (a multi-platform image as one image per
+    /// platform).
     pub images: &'a [ImageSpec],
+    /// The multi-platform images, each with its platforms.
+    pub indexes: &'a [(ImageSpec, Vec<crate::platform::Platform>)],
     /// The template as the user wrote it (long form).
     pub original: &'a Value,
     /// The expanded template.
@@ -171,7 +180,7 @@ pub const CATALOG: &[CheckInfo] = &[
     ),
     error(
         ids::TIMEOUT_TOO_LONG,
-        "TimeoutInMinutes plus the replica wait does not fit in CloudFormation's 3600 s custom-resource timeout",
+        "TimeoutInMinutes plus the replica wait and the vulnerability gate's scan wait does not fit in CloudFormation's 3600 s custom-resource timeout",
     ),
     error(
         ids::ENV_VALUE_TOO_LONG,
@@ -201,6 +210,30 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::LOOP_NOT_EXPANDABLE,
         "an Fn::ForEach loop declares a Custom::ContainerImageBuild but cannot be expanded (the macro listed before AWS::LanguageExtensions, a collection not known at expansion, a malformed loop)",
     ),
+    warning(
+        ids::SCAN_WITHOUT_SCAN_ON_PUSH,
+        "Scan on a repository with ImageScanOnPush: false: unless the registry uses enhanced scanning, no scan starts and the gate fails after its wait",
+    ),
+    error(
+        ids::SCAN_WITH_FIXED_TAG,
+        "Scan with a fixed ImageTag: an image that fails the gate would already have taken the tag the stack's resources pull",
+    ),
+    error(
+        ids::INDEX_IN_LAMBDA,
+        "a Lambda function given a multi-platform image's index (ImageUri): Lambda runs one platform's manifest, ImageUri.arm64 or ImageUri.amd64",
+    ),
+    error(
+        ids::PLATFORM_URI_MISMATCH,
+        "a Lambda function given ImageUri.<arch> of a multi-platform image that is not its architecture, or a platform the image does not build",
+    ),
+    error(
+        ids::MULTI_PLATFORM_NAMED_REPOSITORY,
+        "a multi-platform image with Repository.RepositoryName or ExistingRepositoryName (its index is written only into the repository the template generates)",
+    ),
+    error(
+        ids::MULTI_PLATFORM_FIXED_TAG,
+        "a multi-platform image with a fixed ImageTag (platforms and index are tagged by content)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -218,6 +251,12 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(template_limits::check(context));
     findings.extend(policy_size::check(context));
     findings.extend(cycles::check(context));
+    findings.extend(scan_on_push::check(context));
+    findings.extend(scan_fixed_tag::check(context));
+    findings.extend(lambda_index::check(context));
+    findings.extend(lambda_platform_uri::check(context));
+    findings.extend(multi_platform_repository::check(context));
+    findings.extend(multi_platform_fixed_tag::check(context));
     findings
 }
 

@@ -23,12 +23,19 @@ pub const BUILD_SCRIPT: &str = include_str!("../../assets/build.sh");
 /// Answers CloudFormation at the end of the build.
 pub const RESPOND_SCRIPT: &str = include_str!("../../assets/respond.sh");
 
+/// The vulnerability gate, run by the respond script for an image with `Scan`.
+pub const SCAN_SCRIPT: &str = include_str!("../../assets/scan.sh");
+
 /// Project variable that carries the login script (gzip+base64).
 pub const LOGIN_SCRIPT_VARIABLE: &str = "CIB_LOGIN_SCRIPT_GZ";
 /// Project variable that carries the build script (gzip+base64).
 pub const BUILD_SCRIPT_VARIABLE: &str = "CIB_BUILD_SCRIPT_GZ";
 /// Project variable that carries the respond script (gzip+base64).
 pub const RESPOND_SCRIPT_VARIABLE: &str = "CIB_RESPOND_SCRIPT_GZ";
+
+/// Project variable that carries the vulnerability gate's script (gzip+base64); only
+/// projects that build an image with `Scan` have it.
+pub const SCAN_SCRIPT_VARIABLE: &str = "CIB_SCAN_SCRIPT_GZ";
 
 /// The project environment variables that carry the shared scripts, with each script's
 /// text (before compression).
@@ -45,10 +52,17 @@ static PACKED_SCRIPTS: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| 
         .collect()
 });
 
+static PACKED_SCAN_SCRIPT: LazyLock<String> = LazyLock::new(|| gzip_base64(SCAN_SCRIPT));
+
 /// The project environment variables that carry the shared scripts, with their values
 /// (gzip+base64 of each script), computed once.
 pub fn packed_script_variables() -> &'static [(&'static str, String)] {
     PACKED_SCRIPTS.as_slice()
+}
+
+/// The value of [`SCAN_SCRIPT_VARIABLE`] (gzip+base64 of the gate's script), computed once.
+pub fn packed_scan_script() -> &'static str {
+    PACKED_SCAN_SCRIPT.as_str()
 }
 
 /// The shell words that run the script carried in `variable` with bash: it is decoded

@@ -7,6 +7,7 @@ pub mod buildspec;
 pub mod cache;
 pub mod ids;
 pub mod log_group;
+pub mod multi;
 pub mod names;
 pub mod packed;
 pub mod project;
@@ -36,8 +37,12 @@ pub const DEFAULT_PROVIDER_FUNCTION: &str = "ContainerImageBuild-Provider";
 pub struct Expanded {
     /// The expanded template.
     pub template: Value,
-    /// The validated images, in template order.
+    /// The validated images, in template order (a multi-platform image as one image per
+    /// platform, `<Id>Amd64`, `<Id>Arm64`).
     pub images: Vec<ImageSpec>,
+    /// The multi-platform images themselves (each written as its index resource), with
+    /// their platforms.
+    pub indexes: Vec<(ImageSpec, Vec<crate::platform::Platform>)>,
 }
 
 /// The ServiceToken the triggers carry.
@@ -87,8 +92,45 @@ pub fn expand_template(
     };
     let parameters = ParameterValues::new(template, options);
     let mut images = Vec::new();
+    let mut indexes = Vec::new();
     let mut findings = Vec::new();
+    // A multi-platform image becomes one image per platform, listed after it.
+    let mut split = Map::new();
     for (id, resource) in resources {
+        split.insert(id.clone(), resource.clone());
+        let Some(platforms) = multi::platforms(resource)
+            .filter(|_| resource.get("Type").and_then(Value::as_str) == Some(spec::RESOURCE_TYPE))
+        else {
+            continue;
+        };
+        for platform in &platforms {
+            let child = multi::platform_id(id, *platform);
+            if resources.contains_key(&child) {
+                findings.push(Finding::error(
+                    check_ids::ID_COLLISION,
+                    Some(id),
+                    TemplatePath::resource(&child),
+                    format!("the {} build of multi-platform image `{id}` is generated as `{child}`, which the template already uses", platform.docker_name()),
+                    format!("rename `{child}`"),
+                ));
+            }
+            split.insert(child, multi::platform_resource(id, resource, *platform));
+        }
+        match spec::parse_image(
+            id,
+            &multi::as_single(resource, &platforms),
+            &parameters,
+            options,
+        ) {
+            Ok(image) => indexes.push((image, platforms)),
+            Err(errors) => findings.extend(errors),
+        }
+    }
+    let resources = &split;
+    for (id, resource) in resources {
+        if indexes.iter().any(|(parent, _)| &parent.logical_id == id) {
+            continue;
+        }
         let Value::Object(_) = resource else {
             findings.push(Finding::error(
                 check_ids::STRUCTURE,
@@ -116,21 +158,48 @@ pub fn expand_template(
         return Ok(Expanded {
             template: Value::Object(out),
             images,
+            indexes,
         });
     }
     let rules = replication::plan(&images);
     let needs_cache = cache::needed(&images);
-    let generated = ids::generated(&images, !rules.is_empty(), needs_cache);
+    let mut generated = ids::generated(&images, !rules.is_empty(), needs_cache);
+    for (parent, _) in &indexes {
+        generated.push((
+            ids::repository(&parent.logical_id),
+            Some(parent.logical_id.clone()),
+        ));
+    }
     let collisions = ids::collisions(resources, &generated);
     if !collisions.is_empty() {
         return Err(collisions);
     }
     let token = service_token(options);
     let projects = ids::projects(&images);
-    let image_ids: BTreeSet<String> = images.iter().map(|i| i.logical_id.clone()).collect();
+    let image_ids: BTreeSet<String> = images
+        .iter()
+        .chain(indexes.iter().map(|(parent, _)| parent))
+        .map(|i| i.logical_id.clone())
+        .collect();
 
     let mut expanded = Map::new();
     for (id, resource) in resources {
+        if let Some((parent, platforms)) = indexes.iter().find(|(p, _)| &p.logical_id == id) {
+            let original = resource.as_object().cloned().unwrap_or_default();
+            expanded.insert(
+                id.clone(),
+                Value::Object(multi::index_resource(parent, platforms, &token, &original)),
+            );
+            let everything: Vec<ImageSpec> = images
+                .iter()
+                .chain(indexes.iter().map(|(p, _)| p))
+                .cloned()
+                .collect();
+            if let Some(repo) = repository::resource(parent, &everything) {
+                expanded.insert(ids::repository(id), Value::Object(repo));
+            }
+            continue;
+        }
         let Some(image) = images.iter().find(|i| &i.logical_id == id) else {
             expanded.insert(id.clone(), resource.clone());
             continue;
@@ -167,9 +236,12 @@ pub fn expand_template(
             .map(|i| i.timeout_minutes)
             .max()
             .unwrap_or(spec::DEFAULT_TIMEOUT_MINUTES);
+        let scan = images
+            .iter()
+            .any(|i| &i.environment == env && i.scan.is_some());
         expanded.insert(
             id.clone(),
-            Value::Object(project::resource(id, env, timeout)),
+            Value::Object(project::resource(id, env, timeout, scan)),
         );
     }
     if let Some(resource) = replication::resource(&rules, &token) {
@@ -186,6 +258,7 @@ pub fn expand_template(
     Ok(Expanded {
         template: Value::Object(out),
         images,
+        indexes,
     })
 }
 

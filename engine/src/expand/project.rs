@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::buildspec::packed_script_variables;
+use super::buildspec::{SCAN_SCRIPT_VARIABLE, packed_scan_script, packed_script_variables};
 use super::ids;
 use crate::spec::BuildEnvironment;
 
@@ -22,11 +22,12 @@ pub fn name(logical_id: &str) -> Value {
 }
 
 /// The project resource `logical_id` for `env`, whose builds may run for up to
-/// `timeout_minutes`.
+/// `timeout_minutes`; `scan`: some image built on it has the vulnerability gate.
 pub fn resource(
     logical_id: &str,
     env: &BuildEnvironment,
     timeout_minutes: u32,
+    scan: bool,
 ) -> Map<String, Value> {
     let platform = env.platform;
     let mut environment = Map::new();
@@ -43,6 +44,13 @@ pub fn resource(
     })];
     for (name, packed) in packed_script_variables() {
         variables.push(json!({"Name": name, "Type": "PLAINTEXT", "Value": packed}));
+    }
+    if scan {
+        variables.push(json!({
+            "Name": SCAN_SCRIPT_VARIABLE,
+            "Type": "PLAINTEXT",
+            "Value": packed_scan_script()
+        }));
     }
     environment.insert("EnvironmentVariables".into(), Value::Array(variables));
     if env.docker_server {

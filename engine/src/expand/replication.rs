@@ -46,16 +46,18 @@ pub fn resource(rules: &[Rule<'_>], service_token: &Value) -> Option<Map<String,
                 .iter()
                 .map(|region| json!({"Region": region, "RegistryId": {"Ref": "AWS::AccountId"}}))
                 .collect();
-            let filters: Vec<Value> = rule
-                .images
-                .iter()
-                .map(|image| {
-                    if_image_exists(
-                        image,
-                        json!({"Filter": repository::refs(image).name, "FilterType": "PREFIX_MATCH"}),
-                    )
-                })
-                .collect();
+            // The platform images of a multi-platform image share its repository: one
+            // filter for it.
+            let mut filters: Vec<Value> = Vec::new();
+            for image in &rule.images {
+                let filter = if_image_exists(
+                    image,
+                    json!({"Filter": repository::refs(image).name, "FilterType": "PREFIX_MATCH"}),
+                );
+                if !filters.contains(&filter) {
+                    filters.push(filter);
+                }
+            }
             json!({"Destinations": destinations, "RepositoryFilters": filters})
         })
         .collect();

@@ -96,6 +96,21 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
         "Action": PUSH_ACTIONS,
         "Resource": home_repositories(images)
     }));
+    let gated: Vec<ImageSpec> = images
+        .iter()
+        .filter(|i| i.scan.is_some())
+        .cloned()
+        .collect();
+    if !gated.is_empty() {
+        statements.push(json!({
+            "Sid": "GateOnScanFindings",
+            "Effect": "Allow",
+            // The vulnerability gate reads the scan of the image it pushed and, when the
+            // image fails, removes its tag.
+            "Action": ["ecr:BatchDeleteImage", "ecr:DescribeImageScanFindings"],
+            "Resource": home_repositories(&gated)
+        }));
+    }
     let replicas = replica_repositories(images);
     if !replicas.is_empty() {
         statements.push(json!({

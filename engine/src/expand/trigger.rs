@@ -17,20 +17,36 @@ pub const CONTRACT_VERSION: &str = cib_contract::CONTRACT_VERSION;
 /// Minutes the build waits for the image to reach its replica regions.
 pub const REPLICA_WAIT_MINUTES: u32 = 15;
 
+/// Minutes the build waits for ECR's scan of the image when it has `Scan` (the
+/// vulnerability gate); basic scans usually complete within a few minutes of the push.
+pub const SCAN_WAIT_MINUTES: u32 = 10;
+
 /// Minutes allowed for queueing and provisioning the build.
 pub const START_MARGIN_MINUTES: u32 = 5;
 
 /// CloudFormation's upper bound for a custom resource's `ServiceTimeout`, in seconds.
 pub const MAX_SERVICE_TIMEOUT_SECONDS: u32 = 3600;
 
-/// The `ServiceTimeout`, in seconds, that the image's build and replica wait need.
-pub fn service_timeout_seconds(image: &ImageSpec) -> u32 {
-    let wait = if image.replica_regions.is_empty() {
+/// Minutes the image's build spends waiting after the push: for its replicas and for the
+/// vulnerability gate's scan.
+pub fn wait_minutes(image: &ImageSpec) -> u32 {
+    let replicas = if image.replica_regions.is_empty() {
         0
     } else {
         REPLICA_WAIT_MINUTES
     };
-    (image.timeout_minutes + wait + START_MARGIN_MINUTES) * 60
+    let scan = if image.scan.is_some() {
+        SCAN_WAIT_MINUTES
+    } else {
+        0
+    };
+    replicas + scan
+}
+
+/// The `ServiceTimeout`, in seconds, that the image's build, replica wait and scan wait
+/// need.
+pub fn service_timeout_seconds(image: &ImageSpec) -> u32 {
+    (image.timeout_minutes + wait_minutes(image) + START_MARGIN_MINUTES) * 60
 }
 
 /// The trigger resource for `image`, built on project `project_id`.
@@ -125,6 +141,18 @@ pub fn resource(
         p.insert(
             "ReplicaWaitMinutes".into(),
             json!(REPLICA_WAIT_MINUTES.to_string()),
+        );
+    }
+    if let Some(scan) = &image.scan {
+        let mut gate = Map::new();
+        gate.insert("FailOnSeverity".into(), scan.fail_on_severity.clone());
+        if let Some(ignore) = &scan.ignore_findings {
+            gate.insert("IgnoreFindings".into(), ignore.clone());
+        }
+        p.insert("Scan".into(), Value::Object(gate));
+        p.insert(
+            "ScanWaitMinutes".into(),
+            json!(SCAN_WAIT_MINUTES.to_string()),
         );
     }
     p.insert(

@@ -78,6 +78,15 @@ pub struct BuildLogs {
     pub kms_key_id: Option<Value>,
 }
 
+/// The vulnerability gate (`Scan`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSpec {
+    /// `FailOnSeverity`: `CRITICAL`, `HIGH`, `MEDIUM` or `LOW` (may be an intrinsic).
+    pub fail_on_severity: Value,
+    /// `IgnoreFindings`: a list of finding names, or an intrinsic giving one.
+    pub ignore_findings: Option<Value>,
+}
+
 /// What decides the CodeBuild project an image runs on: images with equal
 /// environments share one project.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +142,8 @@ pub struct ImageSpec {
     pub environment: BuildEnvironment,
     /// Build timeout in minutes.
     pub timeout_minutes: u32,
+    /// The vulnerability gate, when asked for.
+    pub scan: Option<ScanSpec>,
     /// Resource attributes carried over from the user's resource.
     pub attributes: ResourceAttributes,
 }
@@ -269,9 +280,13 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
             empty_on_delete: Value::Bool(false),
         },
     };
+    // A list of one platform is that platform (a longer list is split before parsing).
     let platform = properties
         .get("Platform")
-        .and_then(Value::as_str)
+        .and_then(|value| match value {
+            Value::Array(items) if items.len() == 1 => items[0].as_str(),
+            other => other.as_str(),
+        })
         .and_then(Platform::parse)
         .unwrap_or_default();
     let compute_type = properties
@@ -343,6 +358,10 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
             .and_then(Value::as_u64)
             .and_then(|m| u32::try_from(m).ok())
             .unwrap_or(DEFAULT_TIMEOUT_MINUTES),
+        scan: properties.get("Scan").map(|scan| ScanSpec {
+            fail_on_severity: scan.get("FailOnSeverity").cloned().unwrap_or(Value::Null),
+            ignore_findings: scan.get("IgnoreFindings").cloned(),
+        }),
         attributes: ResourceAttributes {
             condition: attribute("Condition"),
             depends_on: attribute("DependsOn"),

@@ -39,7 +39,7 @@ pub struct BuildRequest {
     pub source_location: Option<String>,
     /// The S3 object version, when pinned.
     pub source_version: Option<String>,
-    /// The build's timeout: the image's own plus the replica wait.
+    /// The build's timeout: the image's own plus the replica wait and the scan wait.
     pub timeout_minutes: u32,
     /// Log group override.
     pub log_group_name: Option<String>,
@@ -120,6 +120,18 @@ pub fn build_request(
     if let Some(cache_ref) = &props.cache_image_ref {
         v.push(plain("CIB_CACHE_REF", cache_ref));
     }
+    // The vulnerability gate (respond.sh runs scan.sh when CIB_SCAN_FAIL_ON_SEVERITY is set).
+    if let Some(gate) = &props.scan {
+        v.push(plain("CIB_SCAN_FAIL_ON_SEVERITY", &gate.fail_on_severity));
+        v.push(plain(
+            "CIB_SCAN_IGNORE_FINDINGS",
+            &gate.ignore_findings.join(" "),
+        ));
+        v.push(plain(
+            "CIB_SCAN_WAIT_SECONDS",
+            &(gate.wait_minutes * 60).to_string(),
+        ));
+    }
     if let Source::Inline { dockerfile } = &props.source {
         v.push(plain(
             crate::long_values::INLINE_DOCKERFILE_VARIABLE,
@@ -152,11 +164,12 @@ pub fn build_request(
         } => ("S3", Some(format!("{bucket}/{key}")), version.clone()),
         Source::Inline { .. } => ("NO_SOURCE", None, None),
     };
-    let wait = if props.replica_regions.is_empty() {
+    let replica_wait = if props.replica_regions.is_empty() {
         0
     } else {
         props.replica_wait_minutes
     };
+    let wait = replica_wait + props.scan.as_ref().map_or(0, |gate| gate.wait_minutes);
     BuildRequest {
         project_name: props.project_name.clone(),
         buildspec: props.build_spec.clone(),
@@ -256,5 +269,37 @@ pub(crate) mod tests {
         );
         assert_eq!(b.source_location.as_deref(), Some("b/k.zip"));
         assert_eq!(b.timeout_minutes, 45, "30 of build + 15 of replica wait");
+        assert!(
+            b.variables.iter().all(|v| !v.name.starts_with("CIB_SCAN_")),
+            "no Scan, no gate"
+        );
+    }
+
+    #[test]
+    fn the_vulnerability_gate_travels_as_variables_and_extends_the_timeout() {
+        let mut m = sample();
+        m.insert(
+            "Scan".into(),
+            json!({"FailOnSeverity": "MEDIUM", "IgnoreFindings": ["CVE-2024-1", "CVE-2024-2"]}),
+        );
+        m.insert("ScanWaitMinutes".into(), json!("10"));
+        let props = TriggerProperties::parse(&m).expect("parse");
+        let b = build_request(&request(), &props, "t1", "Api-1", "tok", &context());
+        let get = |n: &str| {
+            b.variables
+                .iter()
+                .find(|v| v.name == n)
+                .map(|v| v.value.as_str())
+        };
+        assert_eq!(get("CIB_SCAN_FAIL_ON_SEVERITY"), Some("MEDIUM"));
+        assert_eq!(
+            get("CIB_SCAN_IGNORE_FINDINGS"),
+            Some("CVE-2024-1 CVE-2024-2")
+        );
+        assert_eq!(get("CIB_SCAN_WAIT_SECONDS"), Some("600"));
+        assert_eq!(
+            b.timeout_minutes, 55,
+            "30 of build + 15 of replica wait + 10 of scan wait"
+        );
     }
 }

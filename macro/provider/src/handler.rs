@@ -106,6 +106,11 @@ impl Provider {
             ),
         };
         match request.resource_type.as_str() {
+            TRIGGER_TYPE if cib_trigger::index::is_index(&request.resource_properties) => {
+                // Boxed: the index flow's registry calls make a deep future, and the
+                // binary's handler future would otherwise exceed the layout depth limit.
+                Box::pin(self.handle_index(request, &physical_id, &log)).await
+            }
             TRIGGER_TYPE => {
                 self.handle_trigger(request, &physical_id, &log, deadline)
                     .await

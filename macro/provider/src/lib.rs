@@ -19,6 +19,7 @@ pub mod failure_destination;
 pub mod filter_record;
 pub mod handler;
 pub mod ids;
+pub mod index_flow;
 pub mod lock;
 pub mod log;
 pub mod long_values;

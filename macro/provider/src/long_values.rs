@@ -59,6 +59,7 @@ pub fn origin(variable: &str, props: &TriggerProperties) -> String {
         "CIB_TARGET" => "Target".into(),
         "CIB_CACHE_REF" => "CacheImageRef".into(),
         "CIB_REPLICA_REGIONS" => "ReplicaRegions".into(),
+        "CIB_SCAN_IGNORE_FINDINGS" => "Scan.IgnoreFindings".into(),
         "CIB_DOCKER_LOGIN_SECRET" => "DockerLoginSecretArn".into(),
         "CIB_BUILDER_IMAGE" => "the support stack's BuilderImage".into(),
         "CIB_LOGICAL_ID" | "CIB_PHYSICAL_ID" => "the logical resource id".into(),

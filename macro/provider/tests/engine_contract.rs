@@ -7,6 +7,7 @@ use std::path::Path;
 use cib_engine::{ExpandOptions, template};
 use cib_provider::properties::TriggerProperties;
 use cib_provider::tag::image_tag;
+use cib_trigger::index::{IndexProperties, is_index};
 use serde_json::{Map, Value};
 
 /// Resolves intrinsics to plausible strings, the way CloudFormation hands resolved
@@ -24,9 +25,13 @@ fn resolve(value: &Value) -> Value {
                     "resolved-{}",
                     arg.as_str().unwrap_or("ref").to_lowercase()
                 )),
-                "Fn::GetAtt" => {
-                    Value::String("123456789012.dkr.ecr.us-east-1.amazonaws.com/resolved".into())
-                }
+                "Fn::GetAtt" => match arg.get(1).and_then(Value::as_str) {
+                    Some("ImageDigest") => Value::String(format!("sha256:{}", "a".repeat(64))),
+                    Some("ImageTag") => Value::String("resolved-tag".into()),
+                    _ => Value::String(
+                        "123456789012.dkr.ecr.us-east-1.amazonaws.com/resolved".into(),
+                    ),
+                },
                 "Fn::Sub" | "Fn::Join" | "Fn::Select" | "Fn::ImportValue" | "Fn::If"
                 | "Fn::Base64" => Value::String("resolved-text".into()),
                 _ => Value::Object(map.iter().map(|(k, v)| (k.clone(), resolve(v))).collect()),
@@ -44,6 +49,7 @@ fn resolve(value: &Value) -> Value {
 fn every_sample_trigger_is_accepted_by_the_provider() {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
     let mut triggers = 0;
+    let mut indexes = 0;
     let entries = std::fs::read_dir(&samples).expect("samples dir");
     for entry in entries {
         let path = entry.expect("entry").path();
@@ -68,6 +74,17 @@ fn every_sample_trigger_is_accepted_by_the_provider() {
             }
             let resolved = resolve(&resource["Properties"]);
             let props: &Map<String, Value> = resolved.as_object().expect("properties");
+            if is_index(props) {
+                let index = IndexProperties::parse(props).unwrap_or_else(|e| {
+                    panic!(
+                        "{} {id}: provider refuses the index resource: {e}",
+                        path.display()
+                    )
+                });
+                assert!(index.tag().is_ok(), "{id}");
+                indexes += 1;
+                continue;
+            }
             let parsed = TriggerProperties::parse(props).unwrap_or_else(|e| {
                 panic!("{} {id}: provider refuses the trigger: {e}", path.display())
             });
@@ -93,4 +110,5 @@ fn every_sample_trigger_is_accepted_by_the_provider() {
         triggers >= 50,
         "only {triggers} triggers found in the samples"
     );
+    assert!(indexes >= 1, "no multi-platform image in the samples");
 }

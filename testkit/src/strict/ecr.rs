@@ -39,6 +39,44 @@ pub const REPLICATION_FILTERS_MAX: usize = 100;
 /// the service model, with the pattern [`filter_pattern_ok`] implements).
 pub const REPLICATION_FILTER_LEN: (usize, usize) = (2, 256);
 
+/// Most image ids in one BatchDeleteImage (ECR API reference, BatchDeleteImage: `imageIds`,
+/// "Array Members: Minimum number of 1 item. Maximum number of 100 items").
+pub const BATCH_DELETE_IMAGE_IDS_MAX: usize = 100;
+
+/// Range of DescribeImageScanFindings' `maxResults` (ECR API reference,
+/// DescribeImageScanFindings: "This value can be between 1 and 1000"; without it a page
+/// holds up to 100 findings and a `nextToken`).
+pub const SCAN_FINDINGS_MAX_RESULTS: (i64, i64) = (1, 1000);
+
+/// DescribeImageScanFindings: `imageId` is required (with a tag or a digest) and
+/// `maxResults`, when given, is within [`SCAN_FINDINGS_MAX_RESULTS`].
+fn scan_findings(body: &Value) -> Result<(), Violation> {
+    let id = body.get("imageId");
+    let named = id
+        .is_some_and(|id| string(id, "imageTag").is_some() || string(id, "imageDigest").is_some());
+    if !named {
+        return Err(Violation::new(
+            "InvalidParameterException",
+            "imageId is required, with an imageTag or an imageDigest",
+        ));
+    }
+    if let Some(tag) = id.and_then(|id| string(id, "imageTag")) {
+        image_tag(tag, "imageId.imageTag")?;
+    }
+    if let Some(max) = body.get("maxResults").and_then(Value::as_i64) {
+        let (low, high) = SCAN_FINDINGS_MAX_RESULTS;
+        if !(low..=high).contains(&max) {
+            return Err(Violation::new(
+                "InvalidParameterException",
+                format!(
+                    "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value between {low} and {high}' ({max} given)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks one ECR operation.
 pub fn check(operation: &str, body: &Value, caller: &Caller) -> Result<(), Violation> {
     match operation {
@@ -47,13 +85,27 @@ pub fn check(operation: &str, body: &Value, caller: &Caller) -> Result<(), Viola
             None => Ok(()),
         },
         "BatchGetImage" | "DescribeImages" | "BatchDeleteImage" => {
-            for (i, id) in array(body, "imageIds").iter().enumerate() {
+            let ids = array(body, "imageIds");
+            if operation == "BatchDeleteImage"
+                && !(1..=BATCH_DELETE_IMAGE_IDS_MAX).contains(&ids.len())
+            {
+                return Err(Violation::new(
+                    "InvalidParameterException",
+                    format!(
+                        "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member \
+                         must have length between 1 and {BATCH_DELETE_IMAGE_IDS_MAX}' ({} given)",
+                        ids.len()
+                    ),
+                ));
+            }
+            for (i, id) in ids.iter().enumerate() {
                 if let Some(tag) = string(id, "imageTag") {
                     image_tag(tag, &format!("imageIds.{}.member.imageTag", i + 1))?;
                 }
             }
             Ok(())
         }
+        "DescribeImageScanFindings" => scan_findings(body),
         "TagResource" => tags(array(body, "tags")),
         "PutReplicationConfiguration" => replication(
             body.get("replicationConfiguration").unwrap_or(&Value::Null),

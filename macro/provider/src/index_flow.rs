@@ -1,0 +1,207 @@
+//! The index resource of a multi-platform image: writes the OCI image index over the
+//! platforms' manifests with PutImage (cib-registry), in the home region and in each
+//! replica region, and answers with the index's and each platform's attributes.
+//!
+//! There is no join to coordinate here: every platform is a trigger of its own, and the
+//! index resource receives their `ImageTag` and `ImageDigest` through `Fn::GetAtt`, so
+//! CloudFormation calls it only after every platform answered SUCCESS (and fails the stack
+//! with the first failing platform's own reason, its log link included, otherwise). One
+//! request gets one answer because the index is written in a single invocation; a repeated
+//! delivery writes the same bytes again, which ECR takes as already there.
+
+use std::collections::BTreeMap;
+
+use cib_registry::manifest::Platform;
+use cib_registry::{Destination, EcrRepository, Manifest, Source, image_index};
+use serde_json::{Value, json};
+
+use crate::error::ProviderError;
+use crate::event::{CfnRequest, RequestType};
+use crate::handler::{Provider, answer_for};
+use crate::log::LogContext;
+use crate::response::Status;
+use cib_trigger::index::IndexProperties;
+
+/// Why the provider may not write an index into `repository` for `stack_id`, if it may
+/// not: only the requesting stack's generated repositories (`cib/<id>-<stack uuid>`), the
+/// namespace its IAM policy may write to.
+pub fn refused_repository(repository: &str, stack_id: &str) -> Option<String> {
+    let owned = cib_contract::stack_uuid(stack_id).is_some_and(|uuid| {
+        crate::backfill::backfill_allowed(repository) && repository.ends_with(&format!("-{uuid}"))
+    });
+    (!owned).then(|| {
+        format!(
+            "a multi-platform image needs a repository the template generates (cib/<id>-<stack uuid>); {repository} is not one of this stack's"
+        )
+    })
+}
+
+/// The attributes of the index resource: the index's (`ImageUri`, `ImageDigest`, ...), each
+/// platform's (`ImageUri.amd64`, `ImageDigest.arm64`, ...) and each replica's URI.
+pub fn index_attributes(
+    props: &IndexProperties,
+    tag: &str,
+    digest: &str,
+    home_region: &str,
+) -> BTreeMap<String, String> {
+    let uri = &props.repository_uri;
+    let mut data = BTreeMap::new();
+    data.insert("ImageUri".into(), format!("{uri}:{tag}"));
+    data.insert("ImageTag".into(), tag.to_owned());
+    data.insert("ImageDigest".into(), digest.to_owned());
+    data.insert("ImageUriWithDigest".into(), format!("{uri}@{digest}"));
+    data.insert("RepositoryName".into(), props.repository_name.clone());
+    data.insert("RepositoryArn".into(), props.repository_arn.clone());
+    data.insert("RepositoryUri".into(), uri.clone());
+    for m in &props.manifests {
+        let arch = m.architecture();
+        data.insert(format!("ImageUri.{arch}"), format!("{uri}:{}", m.image_tag));
+        data.insert(format!("ImageDigest.{arch}"), m.image_digest.clone());
+    }
+    for region in &props.replica_regions {
+        data.insert(
+            format!("ImageUri.{region}"),
+            format!(
+                "{}:{tag}",
+                props.replica_repository_uri(home_region, region)
+            ),
+        );
+    }
+    data
+}
+
+/// Reads each platform's manifest from `repository` and writes the index over them under
+/// `tag`; returns the index. A platform whose manifest is missing or is itself an index is
+/// an error naming the platform.
+pub async fn write_index(
+    repository: &EcrRepository,
+    props: &IndexProperties,
+    tag: &str,
+) -> Result<Manifest, String> {
+    let mut entries = Vec::with_capacity(props.manifests.len());
+    for m in &props.manifests {
+        let manifest = repository
+            .manifest(&m.image_digest, None)
+            .await
+            .map_err(|e| {
+                format!(
+                    "the {} manifest {} of {}: {e}",
+                    m.platform, m.image_digest, props.repository_name
+                )
+            })?;
+        let platform = Platform {
+            architecture: m.architecture().to_owned(),
+            os: "linux".into(),
+            variant: None,
+        };
+        entries.push((manifest, platform));
+    }
+    let index = image_index(&entries).map_err(|e| e.to_string())?;
+    repository
+        .put_manifest(&index, Some(tag))
+        .await
+        .map_err(|e| format!("writing the image index {tag}: {e}"))?;
+    Ok(index)
+}
+
+impl Provider {
+    /// Handles a request for a multi-platform image's index resource.
+    pub(crate) async fn handle_index(
+        &self,
+        request: &CfnRequest,
+        physical_id: &str,
+        log: &LogContext,
+    ) -> Result<Value, ProviderError> {
+        let answer = |status, reason: String| answer_for(request, physical_id, status, reason);
+        if request.request_type == RequestType::Delete {
+            // The index and its manifests outlive the resource, as a single image does.
+            return self
+                .answer(
+                    log,
+                    &request.response_url,
+                    answer(Status::Success, String::new()),
+                )
+                .await;
+        }
+        let props = match IndexProperties::parse(&request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => {
+                return self
+                    .answer(
+                        log,
+                        &request.response_url,
+                        answer(Status::Failed, e.to_string()),
+                    )
+                    .await;
+            }
+        };
+        let outcome = match (
+            props.tag(),
+            refused_repository(&props.repository_name, &request.stack_id),
+        ) {
+            (Err(e), _) => Err(e.to_string()),
+            (_, Some(reason)) => Err(reason),
+            (Ok(tag), None) => self
+                .write_everywhere(&props, &tag, log)
+                .await
+                .map(|d| (tag, d)),
+        };
+        let response = match outcome {
+            Ok((tag, digest)) => {
+                let mut ok = answer(Status::Success, String::new());
+                ok.data = index_attributes(&props, &tag, &digest, &self.clients.home_region);
+                ok
+            }
+            Err(reason) => answer(Status::Failed, reason),
+        };
+        self.answer(log, &request.response_url, response).await
+    }
+
+    /// Writes the index at home, then in each replica region (whose repositories already
+    /// hold the platforms' manifests: each platform's build waited for them); returns the
+    /// index digest.
+    async fn write_everywhere(
+        &self,
+        props: &IndexProperties,
+        tag: &str,
+        log: &LogContext,
+    ) -> Result<String, String> {
+        let home = EcrRepository::new(self.clients.ecr.clone(), &props.repository_name);
+        let index = write_index(&home, props, tag).await?;
+        log.info(
+            "image index written",
+            json!({"tag": tag, "digest": index.digest.as_str()}),
+        );
+        for region in &props.replica_regions {
+            let replica = EcrRepository::new(self.clients.ecr_in(region), &props.repository_name);
+            replica
+                .put_manifest(&index, Some(tag))
+                .await
+                .map_err(|e| format!("writing the image index {tag} in {region}: {e}"))?;
+            log.info("image index written in replica", json!({"region": region}));
+        }
+        Ok(index.digest.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555";
+
+    #[test]
+    fn only_the_stacks_own_generated_repositories_take_an_index() {
+        assert_eq!(
+            refused_repository("cib/web-11111111-2222-3333-4444-555555555555", STACK),
+            None
+        );
+        for other in [
+            "cib/web-99999999-2222-3333-4444-555555555555",
+            "web-11111111-2222-3333-4444-555555555555",
+            "cibx/web-11111111-2222-3333-4444-555555555555",
+        ] {
+            assert!(refused_repository(other, STACK).is_some(), "{other}");
+        }
+    }
+}
