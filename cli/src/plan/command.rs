@@ -210,7 +210,11 @@ pub async fn make(
 
 /// Where the image's predicted tag is: at home, then in each replica region.
 async fn registry(clients: &Clients, image: &Image) -> Result<Option<Registry>, String> {
-    let Prediction::Tag { tag, properties } = &image.prediction else {
+    let Prediction::Tag {
+        tag,
+        replica_regions,
+    } = &image.prediction
+    else {
         return Ok(None);
     };
     let Some(repository) = image.known("RepositoryName").and_then(Value::as_str) else {
@@ -221,7 +225,7 @@ async fn registry(clients: &Clients, image: &Image) -> Result<Option<Registry>, 
         .map_err(|e| format!("{e} in {}", clients.region))?;
     let mut replicas = Vec::new();
     if matches!(home, super::decide::Lookup::Found(_)) {
-        for region in &properties.replica_regions {
+        for region in replica_regions {
             let lookup = ecr::image_lookup(&clients.ecr_in(region), repository, tag)
                 .await
                 .map_err(|e| format!("{e} in {region}"))?;

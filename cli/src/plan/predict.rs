@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::resolve::{placeholders, substitute};
+use cib_trigger::index::{IndexProperties, is_index};
 use cib_trigger::{TriggerProperties, image_tag};
 
 /// What the tag of one image is, before the deploy.
@@ -19,9 +20,8 @@ pub enum Prediction {
     Tag {
         /// The tag.
         tag: String,
-        /// The properties as the provider will read them (placeholders, which the tag
-        /// does not depend on, hold the first stand-in).
-        properties: Box<TriggerProperties>,
+        /// The replica regions the image goes to.
+        replica_regions: Vec<String>,
     },
     /// The tag depends on values known only during the deploy.
     Unknown {
@@ -35,42 +35,66 @@ pub enum Prediction {
     },
 }
 
-fn stand_in(variant: char, index: usize) -> String {
-    format!("cib-plan-unknown-{variant}-{index}")
+/// A stand-in for the unknown `index`: a digest for a platform's `ImageDigest` (which an
+/// index resource checks for shape; the index tag does not read it), text otherwise.
+fn stand_in(variant: char, index: usize, digests: &[usize]) -> String {
+    if digests.contains(&index) {
+        let seed = if variant == 'a' { 0xa } else { 0xb };
+        format!("sha256:{:x}{:063x}", seed, index)
+    } else {
+        format!("cib-plan-unknown-{variant}-{index}")
+    }
 }
 
+/// The tag and replica regions the provider would compute from `props` with each unknown
+/// replaced by its `a` or `b` stand-in: an index resource's (it lists `Manifests`) or a
+/// build's or tarball's trigger.
 fn tag_with(
     props: &Value,
+    digests: &[usize],
     b_for: &dyn Fn(usize) -> bool,
-) -> Result<(String, TriggerProperties), String> {
-    let v = substitute(props, &|i| stand_in(if b_for(i) { 'b' } else { 'a' }, i));
+) -> Result<(String, Vec<String>), String> {
+    let v = substitute(props, &|i| {
+        stand_in(if b_for(i) { 'b' } else { 'a' }, i, digests)
+    });
     let map: Map<String, Value> = v.as_object().cloned().unwrap_or_default();
+    if is_index(&map) {
+        let parsed = IndexProperties::parse(&map).map_err(|e| e.to_string())?;
+        let tag = parsed.tag().map_err(|e| e.to_string())?;
+        return Ok((tag, parsed.replica_regions));
+    }
     let parsed = TriggerProperties::parse(&map).map_err(|e| e.to_string())?;
     let tag = image_tag(&parsed).map_err(|e| e.to_string())?;
-    Ok((tag, parsed))
+    Ok((tag, parsed.replica_regions))
 }
 
 /// Predicts the tag of the trigger whose resolved properties are `props`.
 pub fn predict(props: &Value) -> Prediction {
     let mut found = Vec::new();
     placeholders(props, "", &mut found);
-    let first = tag_with(props, &|_| false);
+    let digests: Vec<usize> = found
+        .iter()
+        .filter(|(path, _)| path.ends_with("ImageDigest"))
+        .map(|(_, index)| *index)
+        .collect();
+    let tag_with = |b_for: &dyn Fn(usize) -> bool| tag_with(props, &digests, b_for);
+    let first = tag_with(&|_| false);
     if found.is_empty() {
         return match first {
-            Ok((tag, properties)) => Prediction::Tag {
+            Ok((tag, replica_regions)) => Prediction::Tag {
                 tag,
-                properties: Box::new(properties),
+                replica_regions,
             },
             Err(message) => Prediction::Refused { message },
         };
     }
-    let second = tag_with(props, &|_| true);
-    if let (Ok((a, properties)), Ok((b, _))) = (&first, &second)
+    let second = tag_with(&|_| true);
+    if let (Ok((a, replica_regions)), Ok((b, _))) = (&first, &second)
         && a == b
     {
         return Prediction::Tag {
             tag: a.clone(),
-            properties: Box::new(properties.clone()),
+            replica_regions: replica_regions.clone(),
         };
     }
     // Which unknowns the tag depends on: each varied alone.
@@ -78,7 +102,7 @@ pub fn predict(props: &Value) -> Prediction {
     let mut paths: Vec<(String, usize)> = found
         .iter()
         .filter(|(_, index)| {
-            let varied = tag_with(props, &|i| i == *index).ok().map(|(t, _)| t);
+            let varied = tag_with(&|i| i == *index).ok().map(|(t, _)| t);
             varied.is_none() || baseline.is_none() || varied != baseline
         })
         .cloned()
@@ -93,7 +117,11 @@ pub fn predict(props: &Value) -> Prediction {
 /// digest (known only once built): `ImageUri` is `<repository uri>:<tag>`, as the provider
 /// writes it. Nothing when the tag or the repository URI is not known.
 pub fn attributes(image: &super::images::Image) -> Vec<(String, Value)> {
-    let Prediction::Tag { tag, properties } = &image.prediction else {
+    let Prediction::Tag {
+        tag,
+        replica_regions,
+    } = &image.prediction
+    else {
         return Vec::new();
     };
     let mut out = vec![("ImageTag".to_owned(), Value::String(tag.clone()))];
@@ -111,13 +139,11 @@ pub fn attributes(image: &super::images::Image) -> Vec<(String, Value)> {
     out.push(("ImageUri".to_owned(), Value::String(format!("{uri}:{tag}"))));
     // The home region is in the URI: `<account>.dkr.ecr.<region>.<suffix>/<name>`.
     if let Some(home) = uri.split('.').nth(3) {
-        for region in &properties.replica_regions {
+        for region in replica_regions {
+            let replica_uri = uri.replacen(&format!(".{home}."), &format!(".{region}."), 1);
             out.push((
                 format!("ImageUri.{region}"),
-                Value::String(format!(
-                    "{}:{tag}",
-                    properties.replica_repository_uri(home, region)
-                )),
+                Value::String(format!("{replica_uri}:{tag}")),
             ));
         }
     }

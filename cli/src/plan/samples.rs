@@ -112,7 +112,18 @@ fn every_samples_tag_is_predicted_and_is_the_providers() {
             account: "123456789012",
         };
         let ctx = context(&expanded, &values, &place, Some(&deployed));
-        for image in images::resolve(&expanded, &ctx) {
+        let resolved_images = images::resolve(&expanded, &ctx);
+        // Each platform image's predicted tag, which CloudFormation hands an index resource.
+        let platform_tags: Map<String, Value> = resolved_images
+            .iter()
+            .filter_map(|i| match &i.prediction {
+                Prediction::Tag { tag, .. } => {
+                    Some((i.logical_id.clone(), Value::String(tag.clone())))
+                }
+                _ => None,
+            })
+            .collect();
+        for image in resolved_images {
             let id = format!("{name}: {}", image.logical_id);
             if image.presence == Presence::Absent {
                 continue;
@@ -136,17 +147,40 @@ fn every_samples_tag_is_predicted_and_is_the_providers() {
                 Prediction::Refused { message } => panic!("{id}: refused: {message}"),
             };
             // The provider's side: the trigger's properties resolved, as sent.
-            let raw = &expanded["Resources"][&image.logical_id]["Properties"];
+            let mut raw = expanded["Resources"][&image.logical_id]["Properties"].clone();
+            if let Some(Value::Array(manifests)) = raw.get_mut("Manifests") {
+                for entry in manifests {
+                    let child = entry["ImageTag"]["Fn::GetAtt"][0]
+                        .as_str()
+                        .unwrap_or_default();
+                    entry["ImageTag"] = platform_tags
+                        .get(child)
+                        .cloned()
+                        .unwrap_or_else(|| panic!("{id}: no predicted tag for {child}"));
+                }
+            }
             let mut resolver = Resolver::new(&expanded, &ctx);
-            let resolved = resolver.resolve(raw).unwrap_or_default();
+            let resolved = resolver.resolve(&raw).unwrap_or_default();
             // Values CloudFormation fills in during the deploy (the tag reads none of them,
             // or the plan would not have predicted it): any value will do.
-            let filled = substitute(&resolved, &|i| format!("deploy-time-value-{i}"));
+            // An index resource checks its platforms' digests for shape: fill in digests.
+            let index = resolved.get("Manifests").is_some();
+            let filled = substitute(&resolved, &|i| {
+                if index {
+                    format!("sha256:{i:064x}")
+                } else {
+                    format!("deploy-time-value-{i}")
+                }
+            });
             let sent = as_sent(&filled);
             let props: Map<String, Value> = sent.as_object().cloned().unwrap_or_default();
-            let provider = cib_trigger::TriggerProperties::parse(&props)
-                .and_then(|p| cib_trigger::image_tag(&p))
-                .unwrap_or_else(|e| panic!("{id}: the provider refuses: {e}"));
+            let provider = if index {
+                cib_trigger::index::IndexProperties::parse(&props).and_then(|p| p.tag())
+            } else {
+                cib_trigger::TriggerProperties::parse(&props)
+                    .and_then(|p| cib_trigger::image_tag(&p))
+            }
+            .unwrap_or_else(|e| panic!("{id}: the provider refuses: {e}"));
             assert_eq!(tag, &provider, "{id}");
             checked += 1;
         }
