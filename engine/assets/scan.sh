@@ -28,16 +28,40 @@
   wait_seconds="${CIB_SCAN_WAIT_SECONDS:-600}"
   image="${CIB_REPOSITORY_URI:-$repository}:${tag}"
 
-  untag() {
-    if aws ecr batch-delete-image --region "$region" --repository-name "$repository" \
+  # Removes the tag where it names this image: at home, then in each replica region once
+  # replication has brought the image there (at most CIB_REPLICA_WAIT_SECONDS), so that a
+  # rebuild of the same inputs is not refused by a replica's immutable tag. A replica tag
+  # that names another image is left alone.
+  remove_tag() {
+    aws ecr batch-delete-image --region "$1" --repository-name "$repository" \
       --image-ids "imageTag=$tag" --output json 2> /dev/null \
-      | jq -e '(.imageIds | length) > 0' > /dev/null 2>&1; then
+      | jq -e '(.imageIds | length) > 0' > /dev/null 2>&1
+  }
+  replica_digest() {
+    aws ecr describe-images --region "$1" --repository-name "$repository" \
+      --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text 2> /dev/null
+  }
+  untag() {
+    if remove_tag "$region"; then
       log "tag $tag removed from $repository"
       printf '; its tag was removed, so no deploy uses it'
     else
       log "could not remove tag $tag from $repository"
       printf '; its tag could not be removed'
     fi
+    read -r -a replicas <<< "${CIB_REPLICA_REGIONS:-}"
+    replica_deadline=$(($(date +%s) + ${CIB_REPLICA_WAIT_SECONDS:-900}))
+    for replica in "${replicas[@]}"; do
+      until [ "$(replica_digest "$replica")" = "$digest" ]; do
+        [ "$(date +%s)" -lt "$replica_deadline" ] || continue 2
+        sleep "${CIB_REPLICA_POLL_SECONDS:-15}"
+      done
+      if remove_tag "$replica"; then
+        log "tag $tag removed in $replica"
+      else
+        printf ' (not in %s)' "$replica"
+      fi
+    done
   }
   refuse() {
     printf '%s' "$1"

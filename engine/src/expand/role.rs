@@ -106,9 +106,13 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Sid": "GateOnScanFindings",
             "Effect": "Allow",
             // The vulnerability gate reads the scan of the image it pushed and, when the
-            // image fails, removes its tag.
+            // image fails, removes its tag, in the replica regions too.
             "Action": ["ecr:BatchDeleteImage", "ecr:DescribeImageScanFindings"],
-            "Resource": home_repositories(&gated)
+            "Resource": distinct(
+                home_repositories(&gated)
+                    .into_iter()
+                    .chain(replica_repositories(&gated))
+            )
         }));
     }
     let replicas = replica_repositories(images);

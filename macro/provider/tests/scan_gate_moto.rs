@@ -296,6 +296,102 @@ fn findings_at_or_above_the_severity_fail_with_counts_and_names_and_untag_the_im
     no_refusals(&moto);
 }
 
+/// `manifest` put under [`TAG`] in `region`, as replication would have.
+fn replicated(moto: &MotoServer, region: &str, manifest: &str) {
+    aws(
+        moto,
+        &[
+            "ecr",
+            "create-repository",
+            "--region",
+            region,
+            "--repository-name",
+            REPO,
+        ],
+    );
+    aws(
+        moto,
+        &[
+            "ecr",
+            "put-image",
+            "--region",
+            region,
+            "--repository-name",
+            REPO,
+            "--image-tag",
+            TAG,
+            "--image-manifest",
+            manifest,
+        ],
+    );
+}
+
+/// Another image than [`manifest`]'s: moto derives the digest from the layers.
+fn other_manifest() -> String {
+    let mut m: Value = serde_json::from_str(&manifest("b2")).unwrap_or_default();
+    m["layers"] = json!([{
+        "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+        "digest": format!("sha256:{:0>64}", "c3"),
+        "size": 3
+    }]);
+    m.to_string()
+}
+
+fn tag_exists_in(moto: &MotoServer, region: &str) -> bool {
+    aws_command(moto)
+        .args([
+            "ecr",
+            "describe-images",
+            "--region",
+            region,
+            "--repository-name",
+            REPO,
+            "--image-ids",
+            &format!("imageTag={TAG}"),
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_failed_image_loses_its_tag_in_the_replica_regions_that_hold_it_too() {
+    let moto = MotoServer::start();
+    let digest = pushed_image(&moto);
+    replicated(&moto, "us-west-2", &manifest("a1"));
+    replicated(&moto, "eu-west-1", &other_manifest());
+    scan_on_push(&moto);
+    scan_result(
+        &moto,
+        &digest,
+        "COMPLETE",
+        json!({"findings": [finding("CVE-2024-0001", "CRITICAL")]}),
+    );
+    let run = respond(
+        &moto,
+        &[
+            ("CIB_SCAN_FAIL_ON_SEVERITY", "HIGH"),
+            ("CIB_REPLICA_REGIONS", "us-west-2 eu-west-1"),
+            ("CIB_REPLICA_WAIT_SECONDS", "2"),
+            ("CIB_REPLICA_POLL_SECONDS", "1"),
+        ],
+    );
+    assert_eq!(run.answer["Status"], "FAILED");
+    let reason = reason(&run);
+    assert!(reason.contains("its tag was removed"), "{reason}");
+    assert!(!tag_exists(&moto), "home tag removed");
+    assert!(
+        !tag_exists_in(&moto, "us-west-2"),
+        "the replica of the failed image must lose its tag, or a rebuild is refused there"
+    );
+    assert!(
+        tag_exists_in(&moto, "eu-west-1"),
+        "a replica tag naming another image is left alone; stderr:\n{}",
+        String::from_utf8_lossy(&run.output.stderr)
+    );
+    no_refusals(&moto);
+}
+
 #[test]
 fn findings_below_the_severity_or_ignored_pass_and_answer_the_image() {
     let moto = MotoServer::start();
