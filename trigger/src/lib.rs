@@ -11,4 +11,4 @@ pub mod tag;
 
 pub use error::PropertyError;
 pub use properties::{Source, TriggerProperties};
-pub use tag::{canonical_inputs, content_hash, image_tag};
+pub use tag::{canonical_inputs, content_hash, image_tag, tarball_tag};
