@@ -696,11 +696,31 @@ const TARBALL: &str = "Source: {ImageTarball: {S3Bucket: artifacts, S3Key: web/a
 fn tarball_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for (name, line, key) in [
-        ("tarball with Dockerfile", "Dockerfile: docker/Prod", "Dockerfile"),
-        ("tarball with BuildArgs", "BuildArgs: {STAGE: prod}", "BuildArgs"),
-        ("tarball with ComputeType", "ComputeType: BUILD_GENERAL1_LARGE", "ComputeType"),
-        ("tarball with TimeoutInMinutes", "TimeoutInMinutes: 30", "TimeoutInMinutes"),
-        ("tarball with Compression", "Compression: zstd", "Compression"),
+        (
+            "tarball with Dockerfile",
+            "Dockerfile: docker/Prod",
+            "Dockerfile",
+        ),
+        (
+            "tarball with BuildArgs",
+            "BuildArgs: {STAGE: prod}",
+            "BuildArgs",
+        ),
+        (
+            "tarball with ComputeType",
+            "ComputeType: BUILD_GENERAL1_LARGE",
+            "ComputeType",
+        ),
+        (
+            "tarball with TimeoutInMinutes",
+            "TimeoutInMinutes: 30",
+            "TimeoutInMinutes",
+        ),
+        (
+            "tarball with Compression",
+            "Compression: zstd",
+            "Compression",
+        ),
     ] {
         cases.push(
             case(

@@ -311,9 +311,19 @@ Resources:
         "WebRepository",
         "ApiRepository",
     ] {
-        assert!(resources.contains(&id.to_owned()), "{id} missing: {resources:?}");
+        assert!(
+            resources.contains(&id.to_owned()),
+            "{id} missing: {resources:?}"
+        );
     }
-    assert!(t["Resources"]["Web"]["Properties"].get("Platform").is_none());
+    assert!(
+        t["Resources"]["Web"]["Properties"]
+            .get("Platform")
+            .is_none()
+    );
     let role = t["Resources"]["ContainerImageBuildRole"].to_string();
-    assert!(!role.contains("WebRepository"), "the build role reaches the tarball's repository: {role}");
+    assert!(
+        !role.contains("WebRepository"),
+        "the build role reaches the tarball's repository: {role}"
+    );
 }

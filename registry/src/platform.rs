@@ -56,11 +56,10 @@ pub async fn image_platforms<S: Source>(source: &S, root: &Manifest) -> Result<V
             while let Some(chunk) = stream.next().await {
                 bytes.extend_from_slice(&chunk?);
             }
-            let parsed: Config =
-                serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
-                    name: config.digest.to_string(),
-                    reason: format!("the image config is not JSON with os and architecture: {e}"),
-                })?;
+            let parsed: Config = serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+                name: config.digest.to_string(),
+                reason: format!("the image config is not JSON with os and architecture: {e}"),
+            })?;
             if parsed.os.is_empty() || parsed.architecture.is_empty() {
                 return Ok(Vec::new());
             }
@@ -92,8 +91,14 @@ mod tests {
         let platforms = vec!["linux/arm64/v8".to_owned(), "linux/amd64".to_owned()];
         assert!(platform_matches(&platforms, "linux/arm64"));
         assert!(platform_matches(&platforms, "linux/amd64"));
-        assert!(!platform_matches(&["linux/arm64".to_owned()], "linux/amd64"));
-        assert!(!platform_matches(&["linux/amd64p".to_owned()], "linux/amd64"));
+        assert!(!platform_matches(
+            &["linux/arm64".to_owned()],
+            "linux/amd64"
+        ));
+        assert!(!platform_matches(
+            &["linux/amd64p".to_owned()],
+            "linux/amd64"
+        ));
         assert!(!platform_matches(&[], "linux/amd64"));
     }
 }

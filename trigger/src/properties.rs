@@ -397,11 +397,17 @@ mod tests {
         let mut m = crate::fixtures::tarball_sample();
         m.insert("Source".into(), json!({"ImageTarball": "./web.tar"}));
         let e = TriggerProperties::parse(&m).expect_err("local path");
-        assert!(e.to_string().contains("Source.ImageTarball") && e.to_string().contains("packaged"), "{e}");
+        assert!(
+            e.to_string().contains("Source.ImageTarball") && e.to_string().contains("packaged"),
+            "{e}"
+        );
         m.insert("Source".into(), json!({"ImageTarball": {"S3Bucket": "b"}}));
         let e = TriggerProperties::parse(&m).expect_err("no key");
         assert!(e.to_string().contains("Source.ImageTarball.S3Key"), "{e}");
-        m.insert("Source".into(), json!({"ImageTarball": {"S3Bucket": "b", "S3Key": "k"}}));
+        m.insert(
+            "Source".into(),
+            json!({"ImageTarball": {"S3Bucket": "b", "S3Key": "k"}}),
+        );
         m.insert("Platform".into(), json!("linux/s390x"));
         assert!(TriggerProperties::parse(&m).is_err());
     }

@@ -361,5 +361,5 @@ async fn open(path: &Path, label: &str) -> Result<Tarball, String> {
     tokio::task::spawn_blocking(move || Tarball::from_reader(Arc::new(file), label_owned, None))
         .await
         .map_err(|e| format!("{label}: reading the tarball stopped: {e}"))?
-        .map_err(|e| format!("{e}; nothing was pushed"))
+        .map_err(|e| format!("{label}: {e}; nothing was pushed"))
 }

@@ -55,7 +55,13 @@ impl Clients {
             ssm: aws_sdk_ssm::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),
-            s3: aws_sdk_s3::Client::new(&sdk),
+            // A custom endpoint (local tests, S3-compatible stores) is addressed by path;
+            // AWS itself by virtual host.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+                    .build(),
+            ),
             home_region,
             sdk,
         }

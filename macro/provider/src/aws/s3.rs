@@ -32,7 +32,10 @@ where
 }
 
 /// The object's size and ETag.
-pub async fn head_object(client: &Client, location: &Location) -> Result<ObjectHead, ProviderError> {
+pub async fn head_object(
+    client: &Client,
+    location: &Location,
+) -> Result<ObjectHead, ProviderError> {
     let out = client
         .head_object()
         .bucket(&location.bucket)
@@ -89,7 +92,10 @@ pub async fn download(
         if written > head.size {
             return Err(ProviderError::Aws {
                 operation: "S3 GetObject",
-                message: format!("the body is longer than the {} bytes HeadObject gave", head.size),
+                message: format!(
+                    "the body is longer than the {} bytes HeadObject gave",
+                    head.size
+                ),
             });
         }
         file.write_all(&chunk).await.map_err(io)?;
