@@ -346,3 +346,51 @@ async fn a_foreign_bucket_or_a_named_repository_is_refused_before_any_call() {
         "no AWS call was made for a refused trigger"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_region_gets_the_pushed_tag_with_the_same_digest() {
+    use cib_registry::{CopyOptions, EcrRepository, Tag, copy_image};
+    let t = setup_tarball(64 << 20).await;
+    let replica = "us-west-2";
+    t.env
+        .ecr(replica)
+        .create_repository()
+        .repository_name(CIB_REPO)
+        .send()
+        .await
+        .expect("create replica repository");
+    let path = skopeo_tarball(t.work.path(), "amd64", "six", Form::OciArchive);
+    let tarball = open(&path);
+    let digest = tarball.root().digest.to_string();
+    // moto serves no layer downloads, so the replica gets the blobs first, untagged, as
+    // ECR replication would have brought them; the provider copies the manifest and tag.
+    let untagged = CopyOptions {
+        tag: Tag::Untagged,
+        ..CopyOptions::default()
+    };
+    copy_image(
+        &tarball,
+        &EcrRepository::new(t.env.ecr(replica), CIB_REPO),
+        "",
+        &untagged,
+    )
+    .await
+    .expect("seed the replica's blobs");
+    t.upload("tarballs/six.tar", &path).await;
+    let mut p = props("tarballs/six.tar");
+    p["ReplicaRegions"] = json!([replica]);
+
+    let v = t.create(&p, "tb-r1").await;
+    assert_eq!(v["Status"], "SUCCESS", "{v}");
+    let tag = digest.trim_start_matches("sha256:");
+    assert_eq!(
+        v["Data"][format!("ImageUri.{replica}")],
+        json!(format!(
+            "{ACCOUNT}.dkr.ecr.{replica}.amazonaws.com/{CIB_REPO}:{tag}"
+        ))
+    );
+    let in_replica = cib_provider::aws::ecr::image_digest(&t.env.ecr(replica), CIB_REPO, tag)
+        .await
+        .expect("lookup");
+    assert_eq!(in_replica.as_deref(), Some(digest.as_str()));
+}
