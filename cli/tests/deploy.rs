@@ -229,6 +229,116 @@ fn the_dockerfile_is_kept_even_when_dockerignore_excludes_it() {
     );
 }
 
+const TARBALL_TEMPLATE: &str = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: ContainerImageBuild\nResources:\n  WebImage:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      Source:\n        ImageTarball: ./images/web.tar\n";
+
+#[test]
+fn package_checks_a_tarball_uploads_it_by_content_and_fills_in_its_platform() {
+    use cib_testkit::image_tarball::{Form, sha256, skopeo_tarball};
+    let moto = MotoServer::start();
+    create_bucket(&moto, "artifacts");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(&dir.path().join("template.yaml"), TARBALL_TEMPLATE);
+    let made = skopeo_tarball(dir.path(), "arm64", "web", Form::DockerArchive);
+    let tar = dir.path().join("images/web.tar");
+    fs::create_dir_all(dir.path().join("images")).unwrap_or_else(|e| panic!("{e}"));
+    fs::copy(&made, &tar).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = fs::read(&tar).unwrap_or_else(|e| panic!("{e}"));
+    let hex = sha256(&bytes).trim_start_matches("sha256:").to_owned();
+
+    let (output, packaged) = package(&moto, dir.path(), "artifacts");
+    let key = format!("ctx/{hex}.tar");
+    assert!(
+        text(&output.stderr).contains(&format!(" uploaded s3://artifacts/{key}")),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(packaged.contains(&format!("S3Key: {key}")), "{packaged}");
+    assert!(packaged.contains("S3Bucket: artifacts"), "{packaged}");
+    assert!(!packaged.contains("./images/web.tar"), "{packaged}");
+    assert!(
+        packaged.contains("Platform: linux/arm64"),
+        "filled in from the image: {packaged}"
+    );
+    assert_eq!(list_keys(&moto, "artifacts"), vec![key.clone()]);
+    let (runtime, config) = sdk(&moto);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let stored = runtime.block_on(async {
+        s3.get_object()
+            .bucket("artifacts")
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .body
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_bytes()
+    });
+    assert_eq!(stored.as_ref(), bytes.as_slice(), "the object is the file");
+
+    let (again, repackaged) = package(&moto, dir.path(), "artifacts");
+    assert!(
+        text(&again.stderr).contains("unchanged, already in"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(packaged, repackaged);
+
+    // The packaged template expands (the S3 form) and has no build project.
+    let packaged_path = dir.path().join("packaged.yaml");
+    let expanded = run(cib_on(&moto)
+        .arg("expand")
+        .arg(&packaged_path)
+        .args(["--region", "us-east-1"]));
+    ok(&expanded);
+    assert!(!text(&expanded.stdout).contains("AWS::CodeBuild::Project"));
+}
+
+#[test]
+fn package_refuses_a_file_that_is_not_an_image_tarball_or_a_wrong_platform() {
+    use cib_testkit::image_tarball::{Form, skopeo_tarball};
+    let moto = MotoServer::start();
+    create_bucket(&moto, "artifacts");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(&dir.path().join("template.yaml"), TARBALL_TEMPLATE);
+    write(&dir.path().join("images/web.tar"), "not a tarball");
+    let output = run(cib_on(&moto)
+        .arg("package")
+        .arg(dir.path().join("template.yaml"))
+        .args(["--s3-bucket", "artifacts"]));
+    assert!(!output.status.success());
+    let err = text(&output.stderr);
+    assert!(
+        err.contains("Resources.WebImage.Properties.Source.ImageTarball (./images/web.tar)")
+            && err.contains("not a valid image tarball"),
+        "{err}"
+    );
+    assert!(list_keys(&moto, "artifacts").is_empty(), "nothing uploaded");
+
+    let made = skopeo_tarball(dir.path(), "amd64", "web", Form::OciArchive);
+    fs::copy(&made, dir.path().join("images/web.tar")).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &dir.path().join("template.yaml"),
+        &format!("{TARBALL_TEMPLATE}      Platform: linux/arm64\n"),
+    );
+    let output = run(cib_on(&moto)
+        .arg("package")
+        .arg(dir.path().join("template.yaml"))
+        .args(["--s3-bucket", "artifacts"]));
+    assert!(!output.status.success());
+    let err = text(&output.stderr);
+    assert!(
+        err.contains("Platform says linux/arm64") && err.contains("linux/amd64"),
+        "{err}"
+    );
+    assert!(list_keys(&moto, "artifacts").is_empty(), "nothing uploaded");
+}
+
 fn fake_artifacts(root: &Path) -> std::path::PathBuf {
     let dir = root.join("lambda");
     for name in ["bootstrap", "cib-provider"] {

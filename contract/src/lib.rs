@@ -6,7 +6,16 @@
 
 /// Version of the trigger's property contract (docs/expansion.md); bumped on an
 /// incompatible change. The provider refuses a trigger whose version it does not know.
-pub const CONTRACT_VERSION: &str = "2";
+///
+/// Version 3 added `Source.ImageTarball` (a ready image pushed by the provider, no build).
+/// A version-2 trigger means the same under version 3, so a version-3 provider builds it;
+/// a version-2 provider refuses a version-3 trigger by its version (update the support
+/// stack) instead of misreading a tarball as a build context.
+pub const CONTRACT_VERSION: &str = "3";
+
+/// Earlier contract versions whose triggers mean the same under [`CONTRACT_VERSION`]: the
+/// provider handles them in full.
+pub const SAME_MEANING_CONTRACT_VERSIONS: &[&str] = &["2"];
 
 /// Longest value of one CodeBuild environment variable, in characters, for project
 /// variables and StartBuild overrides alike (`InvalidInputException: EnvironmentVariable

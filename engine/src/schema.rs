@@ -180,8 +180,8 @@ fn describe(
                 ids::SOURCE_FORM,
                 Some(logical_id),
                 path.clone(),
-                "Source must have exactly one form: {S3Bucket, S3Key[, S3ObjectVersion]}, {Directory} or {Dockerfile}",
-                "keep one of the three forms",
+                "Source must have exactly one form: {S3Bucket, S3Key[, S3ObjectVersion]}, {Directory}, {Dockerfile} or {ImageTarball: path | {S3Bucket, S3Key[, S3ObjectVersion]}}",
+                "keep one of the four forms",
             )]
         }
         Kind::Not { .. } if matches!(segments, [LocationSegment::Property(k)] if k == "Repository") =>

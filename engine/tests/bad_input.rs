@@ -721,6 +721,113 @@ fn source_cases() -> Vec<Case> {
     ]
 }
 
+const TARBALL: &str = "Source: {ImageTarball: {S3Bucket: artifacts, S3Key: web/abc.tar}}";
+
+fn tarball_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (name, line, key) in [
+        (
+            "tarball with Dockerfile",
+            "Dockerfile: docker/Prod",
+            "Dockerfile",
+        ),
+        (
+            "tarball with BuildArgs",
+            "BuildArgs: {STAGE: prod}",
+            "BuildArgs",
+        ),
+        (
+            "tarball with ComputeType",
+            "ComputeType: BUILD_GENERAL1_LARGE",
+            "ComputeType",
+        ),
+        (
+            "tarball with TimeoutInMinutes",
+            "TimeoutInMinutes: 30",
+            "TimeoutInMinutes",
+        ),
+        (
+            "tarball with Compression",
+            "Compression: zstd",
+            "Compression",
+        ),
+    ] {
+        cases.push(
+            case(
+                name,
+                image(&format!("{TARBALL}\n{line}")),
+                ids::TARBALL_BUILD_PROPERTY,
+                at(key),
+            )
+            .text("ImageTarball")
+            .fixed(image(TARBALL)),
+        );
+    }
+    cases.push(
+        case(
+            "local tarball with the macro",
+            image("Source: {ImageTarball: ./web.tar}"),
+            ids::TARBALL_NOT_PACKAGED,
+            at("Source.ImageTarball"),
+        )
+        .options(caller(Caller::Macro))
+        .text("cib package")
+        .fixed(image(TARBALL)),
+    );
+    cases.push(
+        case(
+            "tarball into a named repository",
+            image(&format!("{TARBALL}\nRepository: {{RepositoryName: web}}")),
+            ids::TARBALL_REPOSITORY,
+            at("Repository.RepositoryName"),
+        )
+        .fixed(image(TARBALL)),
+    );
+    cases.push(
+        case(
+            "tarball into an existing repository",
+            image(&format!(
+                "{TARBALL}\nRepository: {{ExistingRepositoryName: web}}"
+            )),
+            ids::TARBALL_REPOSITORY,
+            at("Repository.ExistingRepositoryName"),
+        )
+        .fixed(image(TARBALL)),
+    );
+    cases.push(
+        case(
+            "tarball together with an S3 context",
+            image("Source: {ImageTarball: ./web.tar, S3Bucket: b, S3Key: k}"),
+            ids::SOURCE_FORM,
+            at("Source"),
+        )
+        .fixed(image(TARBALL)),
+    );
+    cases.push(
+        case(
+            "tarball S3 form without S3Key",
+            image("Source: {ImageTarball: {S3Bucket: b}}"),
+            ids::SCHEMA,
+            at("Source.ImageTarball"),
+        )
+        .also(&[ids::SOURCE_FORM])
+        .fixed(image(TARBALL)),
+    );
+    cases.push(
+        case(
+            "arm64 tarball in an x86_64 Lambda",
+            with(
+                image(&format!("{TARBALL}\nPlatform: linux/arm64")),
+                &lambda(Some("x86_64")),
+            ),
+            ids::ARCHITECTURE_MISMATCH,
+            props("Fn") + ".Architectures",
+        )
+        .fixed(with(image(TARBALL), &lambda(Some("x86_64")))),
+    );
+    cases
+}
+
 fn id_cases() -> Vec<Case> {
     vec![
         case(
@@ -1366,6 +1473,7 @@ fn all_cases() -> Vec<Case> {
         schema_cases(),
         build_arg_cases(),
         source_cases(),
+        tarball_cases(),
         id_cases(),
         resolution_cases(),
         property_rule_cases(),

@@ -340,3 +340,86 @@ fn the_lifecycle_policy_never_expires_a_tagged_image() {
     assert_eq!(rules[0]["selection"]["countType"], "sinceImagePushed");
     assert_eq!(rules[0]["action"]["type"], "expire");
 }
+
+const TARBALLS_ONLY: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: ContainerImageBuild
+Resources:
+  Web:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source:
+        ImageTarball: {S3Bucket: artifacts, S3Key: web/abc.tar, S3ObjectVersion: v1}
+      ImageTagPrefix: web-
+      Platform: linux/arm64
+      ReplicaRegions: [us-west-2]
+"#;
+
+#[test]
+fn a_template_of_tarball_images_has_no_project_role_or_log_group() {
+    let t = expand_yaml(TARBALLS_ONLY);
+    assert_eq!(
+        ids(&t),
+        vec!["Web", "WebRepository", "ContainerImageBuildReplication"]
+    );
+    let p = &t["Resources"]["Web"]["Properties"];
+    assert_eq!(
+        p["Source"],
+        json!({"ImageTarball": {"S3Bucket": "artifacts", "S3Key": "web/abc.tar", "S3ObjectVersion": "v1"}})
+    );
+    assert_eq!(p["Platform"], json!("linux/arm64"));
+    assert_eq!(p["ImageTagPrefix"], json!("web-"));
+    assert_eq!(p["ContractVersion"], json!(cib_contract::CONTRACT_VERSION));
+    for build_only in [
+        "ProjectName",
+        "BuildSpec",
+        "Dockerfile",
+        "Compression",
+        "CacheDisabled",
+        "TimeoutInMinutes",
+        "CacheImageRef",
+    ] {
+        assert!(p.get(build_only).is_none(), "{build_only} in {p}");
+    }
+    assert_eq!(p["ServiceTimeout"], json!("1200"));
+    assert_eq!(p["ReplicaRegions"], json!(["us-west-2"]));
+}
+
+#[test]
+fn a_tarball_without_platform_carries_none_and_a_built_image_keeps_its_project() {
+    let text = r#"
+Resources:
+  Web:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source: {ImageTarball: {S3Bucket: artifacts, S3Key: web.tar}}
+  Api:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source: {S3Bucket: b, S3Key: api.zip}
+"#;
+    let t = expand_yaml(text);
+    let resources = ids(&t);
+    for id in [
+        "ContainerImageBuildRole",
+        "ContainerImageBuildLogGroup",
+        "ContainerImageBuildProjectAmd64",
+        "WebRepository",
+        "ApiRepository",
+    ] {
+        assert!(
+            resources.contains(&id.to_owned()),
+            "{id} missing: {resources:?}"
+        );
+    }
+    assert!(
+        t["Resources"]["Web"]["Properties"]
+            .get("Platform")
+            .is_none()
+    );
+    let role = t["Resources"]["ContainerImageBuildRole"].to_string();
+    assert!(
+        !role.contains("WebRepository"),
+        "the build role reaches the tarball's repository: {role}"
+    );
+}

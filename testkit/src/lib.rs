@@ -18,6 +18,8 @@
 //!   response URL; it records every PUT and refuses a body over CloudFormation's 4096 bytes.
 //! - [`iam`]: the IAM inline-policy size per role (10,240 non-whitespace characters), checked
 //!   on an expanded template.
+//! - [`image_tarball`]: image tarballs written by skopeo (`oci-archive`, `docker-archive`)
+//!   from a hand-written OCI layout, offline.
 //! - [`RuntimeApi`]: a Lambda Runtime API emulator, to run a `lambda_runtime` handler binary
 //!   as a child process and feed it one event through its real loop.
 //!
@@ -26,6 +28,7 @@
 
 pub mod http;
 pub mod iam;
+pub mod image_tarball;
 pub mod moto;
 pub mod oci_registry;
 pub mod recorder;

@@ -162,6 +162,12 @@ impl MotoServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Every request sent to the server so far, in arrival order
+    /// ([`StrictProxy::operations`]): what a test counts calls with.
+    pub fn operations(&self) -> Vec<String> {
+        self.proxy().operations()
+    }
+
     /// Every request the strict layer refused so far, as AWS would have.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.proxy().refusals()

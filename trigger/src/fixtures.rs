@@ -25,3 +25,19 @@ pub fn sample() -> Map<String, Value> {
     };
     m
 }
+
+/// A valid tarball trigger: an image tarball in S3, no project, no buildspec.
+pub fn tarball_sample() -> Map<String, Value> {
+    let Value::Object(m) = json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
+        "ContractVersion": "3",
+        "RepositoryName": "cib/web-1111",
+        "RepositoryUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib/web-1111",
+        "RepositoryArn": "arn:aws:ecr:us-east-1:123456789012:repository/cib/web-1111",
+        "Source": {"ImageTarball": {"S3Bucket": "artifacts", "S3Key": "tarballs/abc.tar"}},
+        "ReplicaRegions": []
+    }) else {
+        unreachable!()
+    };
+    m
+}

@@ -23,6 +23,15 @@ pub enum Source {
         /// The Dockerfile text.
         dockerfile: String,
     },
+    /// A ready image tarball in S3, pushed as it is (no build).
+    ImageTarball {
+        /// Bucket name.
+        bucket: String,
+        /// Object key.
+        key: String,
+        /// Object version, when pinned.
+        version: Option<String>,
+    },
 }
 
 /// Severities the vulnerability gate can fail on, lowest first.
@@ -196,6 +205,20 @@ fn source(props: &Map<String, Value>) -> Result<Source, PropertyError> {
     if let Some(dockerfile) = optional(s, "Dockerfile")? {
         return Ok(Source::Inline { dockerfile });
     }
+    if let Some(tarball) = s.get("ImageTarball") {
+        let Value::Object(t) = tarball else {
+            return Err(PropertyError::new(
+                "Source.ImageTarball",
+                "a local path must be packaged to S3 first (`cib package` or `cib deploy`)",
+            ));
+        };
+        let under = |e: PropertyError| e.under("ImageTarball").under("Source");
+        return Ok(Source::ImageTarball {
+            bucket: required(t, "S3Bucket").map_err(under)?,
+            key: required(t, "S3Key").map_err(under)?,
+            version: optional(t, "S3ObjectVersion").map_err(under)?,
+        });
+    }
     if s.contains_key("Directory") {
         return Err(PropertyError::new(
             "Source.Directory",
@@ -283,6 +306,10 @@ impl TriggerProperties {
                 ));
             }
         }
+        let source = source(props)?;
+        if let Source::ImageTarball { .. } = source {
+            return TriggerProperties::parse_tarball(props, source);
+        }
         let platform = required(props, "Platform")?;
         if platform != "linux/amd64" && platform != "linux/arm64" {
             return Err(PropertyError::new(
@@ -305,7 +332,7 @@ impl TriggerProperties {
             repository_name: required(props, "RepositoryName")?,
             repository_uri: required(props, "RepositoryUri")?,
             repository_arn: required(props, "RepositoryArn")?,
-            source: source(props)?,
+            source,
             dockerfile: optional(props, "Dockerfile")?.unwrap_or_else(|| "Dockerfile".into()),
             target: optional(props, "Target")?,
             build_args,
@@ -331,6 +358,57 @@ impl TriggerProperties {
             contract_version: optional(props, "ContractVersion")?,
             scan: scan(props)?,
         })
+    }
+
+    /// The properties of a tarball trigger: no project, no buildspec, no build settings;
+    /// `platform` is empty unless the template states one (then the tarball must match it).
+    fn parse_tarball(
+        props: &Map<String, Value>,
+        source: Source,
+    ) -> Result<TriggerProperties, PropertyError> {
+        let platform = optional(props, "Platform")?.unwrap_or_default();
+        if !platform.is_empty() && platform != "linux/amd64" && platform != "linux/arm64" {
+            return Err(PropertyError::new(
+                "Platform",
+                "must be linux/amd64 or linux/arm64",
+            ));
+        }
+        Ok(TriggerProperties {
+            scan: None,
+            project_name: String::new(),
+            repository_name: required(props, "RepositoryName")?,
+            repository_uri: required(props, "RepositoryUri")?,
+            repository_arn: required(props, "RepositoryArn")?,
+            source,
+            dockerfile: String::new(),
+            target: None,
+            build_args: BTreeMap::new(),
+            build_secrets: BTreeMap::new(),
+            platform,
+            image_tag: optional(props, "ImageTag")?,
+            image_tag_prefix: optional(props, "ImageTagPrefix")?,
+            compression: String::new(),
+            cache_disabled: true,
+            install_commands: Vec::new(),
+            pre_build_commands: Vec::new(),
+            docker_login_secret_arn: None,
+            replica_regions: string_list(props, "ReplicaRegions")?,
+            build_spec: String::new(),
+            timeout_minutes: 0,
+            log_group_name: None,
+            replica_wait_minutes: minutes(
+                props,
+                "ReplicaWaitMinutes",
+                Some(DEFAULT_REPLICA_WAIT_MINUTES),
+            )?,
+            cache_image_ref: None,
+            contract_version: optional(props, "ContractVersion")?,
+        })
+    }
+
+    /// True for a tarball trigger (pushed by the provider, no build).
+    pub fn is_tarball(&self) -> bool {
+        matches!(self.source, Source::ImageTarball { .. })
     }
 
     /// The registry host: the repository URI before the first `/`.
@@ -420,6 +498,36 @@ mod tests {
                 "{scan}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn a_tarball_trigger_needs_no_build_properties() {
+        let p = TriggerProperties::parse(&crate::fixtures::tarball_sample()).expect("parse");
+        assert_eq!(
+            p.source,
+            Source::ImageTarball {
+                bucket: "artifacts".into(),
+                key: "tarballs/abc.tar".into(),
+                version: None
+            }
+        );
+        assert!(p.platform.is_empty() && p.project_name.is_empty());
+        let mut m = crate::fixtures::tarball_sample();
+        m.insert("Source".into(), json!({"ImageTarball": "./web.tar"}));
+        let e = TriggerProperties::parse(&m).expect_err("local path");
+        assert!(
+            e.to_string().contains("Source.ImageTarball") && e.to_string().contains("packaged"),
+            "{e}"
+        );
+        m.insert("Source".into(), json!({"ImageTarball": {"S3Bucket": "b"}}));
+        let e = TriggerProperties::parse(&m).expect_err("no key");
+        assert!(e.to_string().contains("Source.ImageTarball.S3Key"), "{e}");
+        m.insert(
+            "Source".into(),
+            json!({"ImageTarball": {"S3Bucket": "b", "S3Key": "k"}}),
+        );
+        m.insert("Platform".into(), json!("linux/s390x"));
+        assert!(TriggerProperties::parse(&m).is_err());
     }
 
     #[test]

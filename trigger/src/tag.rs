@@ -45,6 +45,21 @@ pub fn canonical_inputs(p: &TriggerProperties) -> String {
             s.insert("inlineDockerfile".into(), json!(dockerfile));
             s
         }
+        // Not used for a tag (a tarball is tagged by its manifest digest, [`tarball_tag`]);
+        // kept distinct from a build context so the two can never hash alike.
+        Source::ImageTarball {
+            bucket,
+            key,
+            version,
+        } => {
+            let mut s = Map::new();
+            s.insert("imageTarballS3Bucket".into(), json!(bucket));
+            s.insert("imageTarballS3Key".into(), json!(key));
+            if let Some(v) = version {
+                s.insert("imageTarballS3ObjectVersion".into(), json!(v));
+            }
+            s
+        }
     };
     m.insert("source".into(), Value::Object(source));
     m.insert("dockerfile".into(), json!(p.dockerfile));
@@ -100,10 +115,31 @@ pub fn content_hash(p: &TriggerProperties) -> String {
 
 /// The tag the image gets: `ImageTag` if fixed, else `ImageTagPrefix` + the content hash.
 pub fn image_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
+    tag_from(p, &content_hash(p))
+}
+
+/// The tag of a tarball image whose root manifest has digest `manifest_digest`
+/// (`sha256:<64 hex>`): `ImageTag` if fixed, else `ImageTagPrefix` + the digest's hex. The
+/// same tarball always gets the same tag, so an unchanged tarball is never pushed again;
+/// the tag is the one `cib push` gives without `--tag` (with no prefix).
+pub fn tarball_tag(p: &TriggerProperties, manifest_digest: &str) -> Result<String, PropertyError> {
+    let hex = manifest_digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            PropertyError::new(
+                "Source.ImageTarball",
+                format!("the tarball's manifest digest `{manifest_digest}` is not sha256:<64 hex digits>"),
+            )
+        })?;
+    tag_from(p, hex)
+}
+
+fn tag_from(p: &TriggerProperties, hash: &str) -> Result<String, PropertyError> {
     let (tag, path) = match (&p.image_tag, &p.image_tag_prefix) {
         (Some(fixed), _) => (fixed.clone(), "ImageTag"),
         (None, prefix) => (
-            format!("{}{}", prefix.as_deref().unwrap_or(""), content_hash(p)),
+            format!("{}{hash}", prefix.as_deref().unwrap_or("")),
             "ImageTagPrefix",
         ),
     };
@@ -167,6 +203,25 @@ mod tests {
             r#"{"buildArgs":{"API_URL":"https://x","STAGE":"prod"},"compression":"gzip","dockerfile":"Dockerfile","installCommands":[],"platform":"linux/arm64","preBuildCommands":[],"source":{"s3Bucket":"b","s3Key":"k.zip"},"v":1}"#
         );
         assert_eq!(image_tag(&p).ok().map(|t| t.len()), Some(64));
+    }
+
+    #[test]
+    fn a_tarball_is_tagged_by_its_manifest_digest() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let mut m = crate::fixtures::tarball_sample();
+        let p = props(&m);
+        assert!(p.is_tarball());
+        assert_eq!(tarball_tag(&p, &digest).ok(), Some("ab".repeat(32)));
+        m.insert("ImageTagPrefix".into(), json!("web-"));
+        assert_eq!(
+            tarball_tag(&props(&m), &digest).ok(),
+            Some(format!("web-{}", "ab".repeat(32)))
+        );
+        m.insert("ImageTag".into(), json!("v2"));
+        assert_eq!(tarball_tag(&props(&m), &digest).ok().as_deref(), Some("v2"));
+        let e = tarball_tag(&p, "sha256:xyz").expect_err("not a digest");
+        assert!(e.to_string().contains("Source.ImageTarball"), "{e}");
+        assert!(tarball_tag(&p, &format!("sha512:{}", "ab".repeat(32))).is_err());
     }
 
     #[test]

@@ -79,19 +79,57 @@ pub async fn upload(
     bucket: &str,
     key: &str,
     bytes: &[u8],
+    progress: impl FnMut(usize, usize),
+) -> Result<(), String> {
+    let read = |offset: usize, len: usize| Ok(bytes[offset..offset + len].to_vec());
+    upload_parts(client, bucket, key, bytes.len(), read, progress).await
+}
+
+/// Uploads the file at `path` like [`upload`], one part in memory at a time (an image
+/// tarball may be larger than memory).
+pub async fn upload_file(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    path: &std::path::Path,
+    progress: impl FnMut(usize, usize),
+) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let size = usize::try_from(size).map_err(|_| format!("{}: too large", path.display()))?;
+    let read = |offset: usize, len: usize| {
+        let mut buf = vec![0u8; len];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut buf, offset as u64)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(buf)
+    };
+    upload_parts(client, bucket, key, size, read, progress).await
+}
+
+/// Uploads `total` bytes that `read(offset, len)` gives, in one PUT below
+/// [`MULTIPART_THRESHOLD`], else in [`PART_SIZE`] parts.
+async fn upload_parts(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    total: usize,
+    read: impl Fn(usize, usize) -> Result<Vec<u8>, String>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<(), String> {
     let fail = |e: String| format!("cannot upload s3://{bucket}/{key}: {e}");
-    if bytes.len() < MULTIPART_THRESHOLD {
+    if total < MULTIPART_THRESHOLD {
         client
             .put_object()
             .bucket(bucket)
             .key(key)
-            .body(ByteStream::from(bytes.to_vec()))
+            .body(ByteStream::from(read(0, total)?))
             .send()
             .await
             .map_err(|e| fail(describe(&e)))?;
-        progress(bytes.len(), bytes.len());
+        progress(total, total);
         return Ok(());
     }
     let started = client
@@ -107,17 +145,22 @@ pub async fn upload(
         .to_owned();
     let mut parts = Vec::new();
     let mut sent = 0;
-    for (index, chunk) in bytes.chunks(PART_SIZE).enumerate() {
+    for (index, offset) in (0..total).step_by(PART_SIZE).enumerate() {
         let number = i32::try_from(index + 1).map_err(|_| fail("too many parts".into()))?;
-        let result = client
-            .upload_part()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(chunk.to_vec()))
-            .send()
-            .await;
+        let len = PART_SIZE.min(total - offset);
+        let result = match read(offset, len) {
+            Ok(chunk) => client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(number)
+                .body(ByteStream::from(chunk))
+                .send()
+                .await
+                .map_err(|e| describe(&e)),
+            Err(e) => Err(e),
+        };
         let part = match result {
             Ok(part) => part,
             Err(e) => {
@@ -128,7 +171,7 @@ pub async fn upload(
                     .upload_id(&upload_id)
                     .send()
                     .await;
-                return Err(fail(describe(&e)));
+                return Err(fail(e));
             }
         };
         parts.push(
@@ -137,8 +180,8 @@ pub async fn upload(
                 .set_e_tag(part.e_tag().map(str::to_owned))
                 .build(),
         );
-        sent += chunk.len();
-        progress(sent, bytes.len());
+        sent += len;
+        progress(sent, total);
     }
     client
         .complete_multipart_upload()

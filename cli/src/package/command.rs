@@ -19,7 +19,9 @@ Examples:
 
 Each Source: {Directory: ./path} (relative to the template) is zipped deterministically
 (.dockerignore applies, the Dockerfile is always kept), named by its SHA-256 and uploaded
-only when that key is not in the bucket yet. Credentials, region and endpoint come from the
+only when that key is not in the bucket yet. Each Source: {ImageTarball: ./web.tar} is
+checked as an image tarball (OCI layout or docker save), uploaded as <sha256>.tar the same
+way, and its Platform filled in from the image when the template states none. Credentials, region and endpoint come from the
 standard AWS configuration (profiles, AWS_* variables, AWS_ENDPOINT_URL).";
 
 /// Arguments of `cib package`.

@@ -1,5 +1,7 @@
 //! `cib package`: local build contexts (`Source: {Directory: ./api}`) become content-named
-//! zips in S3, and the template points at them (`Source: {S3Bucket, S3Key}`).
+//! zips in S3, and the template points at them (`Source: {S3Bucket, S3Key}`); local image
+//! tarballs (`Source: {ImageTarball: ./web.tar}`) are checked and become content-named tars
+//! ([`tarball`]).
 //!
 //! The template walk and rewrite, the zip and `.dockerignore` are pure ([`archive`],
 //! [`dockerignore`]); [`context`] reads the directory and [`upload`] talks to S3.
@@ -8,12 +10,13 @@ pub mod archive;
 pub mod command;
 pub mod context;
 pub mod dockerignore;
+pub mod tarball;
 pub mod upload;
 
 use serde_json::{Value, json};
 
 /// The resource type whose `Source.Directory` is packaged.
-const IMAGE_TYPE: &str = "Custom::ContainerImageBuild";
+pub(crate) const IMAGE_TYPE: &str = "Custom::ContainerImageBuild";
 
 /// One image whose source is a local directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,9 @@ pub struct Destination<'a> {
     pub upload: bool,
 }
 
-/// Packages every `Source.Directory` of `template` (resolved against `base_dir`), uploads the
-/// archives S3 does not have yet, and returns the rewritten template. Progress goes to
+/// Packages every `Source.Directory` and local `Source.ImageTarball` of `template` (resolved
+/// against `base_dir`), uploads the archives S3 does not have yet, and returns the rewritten
+/// template. Progress goes to
 /// standard error.
 pub async fn package(
     client: &aws_sdk_s3::Client,
@@ -83,6 +84,7 @@ pub async fn package(
         };
         rewrite(&mut packaged, &source.logical_id, destination.bucket, &key);
     }
+    super::tarball::package(client, &mut packaged, base_dir, destination).await?;
     Ok(packaged)
 }
 

@@ -139,6 +139,9 @@ pub fn decide(image: &Image, last: Option<&Image>, registry: Option<&Registry>) 
                 .iter()
                 .map(|(path, i)| match image.cause(*i) {
                     Some(c) => format!("{path} is {} ({})", c.intrinsic, c.why),
+                    None if (path.as_str(), *i) == super::predict::TARBALL_DIGEST => format!(
+                        "the tag is the manifest digest of the tarball at {path}, read during the deploy"
+                    ),
                     None => format!("{path} is known only during the deploy"),
                 })
                 .collect();

@@ -68,8 +68,26 @@ fn tag_with(
     Ok((tag, parsed.replica_regions))
 }
 
+/// The path named for a tarball image's tag, which is its manifest digest: read from the
+/// tarball at deploy time, not from the properties (a marker, not a placeholder index).
+pub const TARBALL_DIGEST: (&str, usize) = ("Source.ImageTarball", usize::MAX);
+
+/// Whether `props` are a tarball trigger's without a fixed `ImageTag`: the provider tags
+/// such an image with the tarball's manifest digest (`cib_trigger::tarball_tag`).
+fn tagged_by_tarball_digest(props: &Value) -> bool {
+    props["Source"].get("ImageTarball").is_some()
+        && props
+            .get("ImageTag")
+            .is_none_or(|t| t.as_str().is_some_and(str::is_empty) || t.is_null())
+}
+
 /// Predicts the tag of the trigger whose resolved properties are `props`.
 pub fn predict(props: &Value) -> Prediction {
+    if tagged_by_tarball_digest(props) {
+        return Prediction::Unknown {
+            paths: vec![(TARBALL_DIGEST.0.to_owned(), TARBALL_DIGEST.1)],
+        };
+    }
     let mut found = Vec::new();
     placeholders(props, "", &mut found);
     let digests: Vec<usize> = found
@@ -193,6 +211,20 @@ mod tests {
         };
         let names: Vec<&str> = paths.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(names, ["BuildArgs.STAGE"]);
+    }
+
+    #[test]
+    fn a_tarball_images_tag_is_its_manifest_digest_known_at_deploy() {
+        let mut p = cib_trigger::fixtures::tarball_sample();
+        let Prediction::Unknown { paths } = predict(&Value::Object(p.clone())) else {
+            panic!("a tarball's tag is read from the tarball");
+        };
+        assert_eq!(paths, [(TARBALL_DIGEST.0.to_owned(), TARBALL_DIGEST.1)]);
+        p.insert("ImageTag".into(), json!("v1"));
+        assert!(matches!(
+            predict(&Value::Object(p)),
+            Prediction::Tag { tag, .. } if tag == "v1"
+        ));
     }
 
     #[test]

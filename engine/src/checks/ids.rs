@@ -69,6 +69,13 @@ pub const UNKNOWN_TAG_IN_IMAGE: &str = "CIB061";
 pub const DEPENDENCY_CYCLE: &str = "CIB062";
 /// An `Fn::ForEach` loop that declares an image and cannot be expanded.
 pub const LOOP_NOT_EXPANDABLE: &str = "CIB063";
+/// A property that only a build uses, on an image whose source is a ready tarball.
+pub const TARBALL_BUILD_PROPERTY: &str = "CIB070";
+/// A local `Source.ImageTarball` path reached a step that cannot upload it.
+pub const TARBALL_NOT_PACKAGED: &str = "CIB071";
+/// A tarball image pushed into a repository the provider may not write (a named or
+/// existing repository).
+pub const TARBALL_REPOSITORY: &str = "CIB072";
 /// `Scan` on a repository with `ImageScanOnPush: false`.
 pub const SCAN_WITHOUT_SCAN_ON_PUSH: &str = "CIB080";
 /// `Scan` with a fixed `ImageTag`.

@@ -32,7 +32,10 @@ pub fn check(context: &Context<'_>) -> Vec<Finding> {
         let function = consumer.function_id;
         let image = consumer.image;
         let fn_path = TemplatePath::properties_of(function);
-        if let Some(arch) = &consumer.architecture {
+        // A tarball image without a declared Platform has the tarball's own, which only
+        // `cib package` and the provider can read (they fill it in or check it).
+        let platform_known = !image.is_tarball() || image.platform_declared;
+        if let Some(arch) = consumer.architecture.as_ref().filter(|_| platform_known) {
             let expected = image.platform().lambda_architecture();
             if arch != expected {
                 let other = if image.platform() == Platform::Arm64 {

@@ -19,6 +19,7 @@ pub mod retained_names;
 pub mod scan_fixed_tag;
 pub mod scan_on_push;
 pub mod tags;
+pub mod tarball;
 pub mod template_limits;
 pub mod timeout;
 pub mod unknown_tags;
@@ -111,7 +112,7 @@ pub const CATALOG: &[CheckInfo] = &[
     ),
     error(
         ids::SOURCE_FORM,
-        "Source does not have exactly one of its three forms",
+        "Source does not have exactly one of its four forms (S3 context, Directory, inline Dockerfile, ImageTarball)",
     ),
     error(
         ids::TAG_AND_PREFIX,
@@ -209,6 +210,18 @@ pub const CATALOG: &[CheckInfo] = &[
     error(
         ids::LOOP_NOT_EXPANDABLE,
         "an Fn::ForEach loop declares a Custom::ContainerImageBuild but cannot be expanded (the macro listed before AWS::LanguageExtensions, a collection not known at expansion, a malformed loop)",
+    ),
+    error(
+        ids::TARBALL_BUILD_PROPERTY,
+        "a property only a build uses (Dockerfile, BuildArgs, ComputeType, ...) on an image whose Source is an ImageTarball",
+    ),
+    error(
+        ids::TARBALL_NOT_PACKAGED,
+        "a local Source.ImageTarball path reached the macro or expand without `cib package`",
+    ),
+    error(
+        ids::TARBALL_REPOSITORY,
+        "an ImageTarball image with Repository.RepositoryName or ExistingRepositoryName (the provider pushes only into generated cib/ repositories)",
     ),
     warning(
         ids::SCAN_WITHOUT_SCAN_ON_PUSH,

@@ -81,7 +81,12 @@ pub fn generated(
     needs_replication: bool,
     needs_cache: bool,
 ) -> Vec<(String, Option<String>)> {
-    let mut out = vec![(ROLE.to_owned(), None), (LOG_GROUP.to_owned(), None)];
+    let built: Vec<ImageSpec> = images.iter().filter(|i| !i.is_tarball()).cloned().collect();
+    let mut out = if built.is_empty() {
+        Vec::new()
+    } else {
+        vec![(ROLE.to_owned(), None), (LOG_GROUP.to_owned(), None)]
+    };
     for image in images {
         if matches!(image.repository, RepositorySpec::Owned { .. }) {
             out.push((
@@ -93,7 +98,7 @@ pub fn generated(
             out.push((log_group(&image.logical_id), Some(image.logical_id.clone())));
         }
     }
-    out.extend(projects(images).into_iter().map(|(_, id)| (id, None)));
+    out.extend(projects(&built).into_iter().map(|(_, id)| (id, None)));
     if needs_replication {
         out.push((REPLICATION.to_owned(), None));
     }

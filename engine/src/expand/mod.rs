@@ -162,7 +162,9 @@ pub fn expand_template(
         });
     }
     let rules = replication::plan(&images);
-    let needs_cache = cache::needed(&images);
+    // Tarball images are pushed by the provider: no project, role or log group for them.
+    let built: Vec<ImageSpec> = images.iter().filter(|i| !i.is_tarball()).cloned().collect();
+    let needs_cache = cache::needed(&built);
     let mut generated = ids::generated(&images, !rules.is_empty(), needs_cache);
     for (parent, _) in &indexes {
         generated.push((
@@ -175,7 +177,7 @@ pub fn expand_template(
         return Err(collisions);
     }
     let token = service_token(options);
-    let projects = ids::projects(&images);
+    let projects = ids::projects(&built);
     let image_ids: BTreeSet<String> = images
         .iter()
         .chain(indexes.iter().map(|(parent, _)| parent))
@@ -224,15 +226,17 @@ pub fn expand_template(
     if needs_cache {
         expanded.insert(ids::CACHE.to_owned(), Value::Object(cache::resource()));
     }
-    expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&images)));
-    expanded.insert(
-        ids::LOG_GROUP.to_owned(),
-        Value::Object(log_group::template_resource()),
-    );
+    if !built.is_empty() {
+        expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&built)));
+        expanded.insert(
+            ids::LOG_GROUP.to_owned(),
+            Value::Object(log_group::template_resource()),
+        );
+    }
     for (env, id) in &projects {
         let timeout = images
             .iter()
-            .filter(|i| &i.environment == env)
+            .filter(|i| !i.is_tarball() && &i.environment == env)
             .map(|i| i.timeout_minutes)
             .max()
             .unwrap_or(spec::DEFAULT_TIMEOUT_MINUTES);

@@ -9,7 +9,7 @@ use super::cache;
 use super::ids;
 use super::log_group;
 use super::repository;
-use crate::spec::{ImageSpec, Source};
+use crate::spec::{ImageSpec, Source, TarballSource};
 
 /// Version of the trigger's property contract with the provider.
 pub const CONTRACT_VERSION: &str = cib_contract::CONTRACT_VERSION;
@@ -26,6 +26,10 @@ pub const START_MARGIN_MINUTES: u32 = 5;
 
 /// CloudFormation's upper bound for a custom resource's `ServiceTimeout`, in seconds.
 pub const MAX_SERVICE_TIMEOUT_SECONDS: u32 = 3600;
+
+/// The `ServiceTimeout`, in seconds, of a tarball image: the provider answers within one
+/// Lambda invocation (at most 15 minutes), plus the start margin.
+pub const TARBALL_SERVICE_TIMEOUT_SECONDS: u32 = (15 + START_MARGIN_MINUTES) * 60;
 
 /// Minutes the image's build spends waiting after the push: for its replicas and for the
 /// vulnerability gate's scan.
@@ -46,6 +50,9 @@ pub fn wait_minutes(image: &ImageSpec) -> u32 {
 /// The `ServiceTimeout`, in seconds, that the image's build, replica wait and scan wait
 /// need.
 pub fn service_timeout_seconds(image: &ImageSpec) -> u32 {
+    if image.is_tarball() {
+        return TARBALL_SERVICE_TIMEOUT_SECONDS;
+    }
     (image.timeout_minutes + wait_minutes(image) + START_MARGIN_MINUTES) * 60
 }
 
@@ -56,6 +63,9 @@ pub fn resource(
     service_token: &Value,
     original: &Map<String, Value>,
 ) -> Map<String, Value> {
+    if image.is_tarball() {
+        return tarball_resource(image, service_token, original);
+    }
     let repo = repository::refs(image);
     let mut p = Map::new();
     p.insert("ServiceToken".into(), service_token.clone());
@@ -82,6 +92,7 @@ pub fn resource(
         }
         Source::Inline { dockerfile } => json!({"Dockerfile": dockerfile}),
         Source::Directory(dir) => json!({"Directory": dir}),
+        Source::ImageTarball(tarball) => json!({"ImageTarball": tarball_source(tarball)}),
     };
     p.insert("Source".into(), source);
     p.insert(
@@ -160,7 +171,74 @@ pub fn resource(
         json!(image.timeout_minutes.to_string()),
     );
     p.insert("BuildSpec".into(), json!(buildspec::text(image)));
+    finish(image, original, p)
+}
 
+/// The trigger of a tarball image: the repository, the S3 location, the tag settings and
+/// the replicas; no project, no buildspec, nothing a build reads.
+fn tarball_resource(
+    image: &ImageSpec,
+    service_token: &Value,
+    original: &Map<String, Value>,
+) -> Map<String, Value> {
+    let repo = repository::refs(image);
+    let mut p = Map::new();
+    p.insert("ServiceToken".into(), service_token.clone());
+    p.insert(
+        "ServiceTimeout".into(),
+        json!(service_timeout_seconds(image).to_string()),
+    );
+    p.insert("ContractVersion".into(), json!(CONTRACT_VERSION));
+    p.insert("RepositoryName".into(), repo.name);
+    p.insert("RepositoryUri".into(), repo.uri);
+    p.insert("RepositoryArn".into(), repo.arn);
+    if let Source::ImageTarball(tarball) = &image.source {
+        p.insert(
+            "Source".into(),
+            json!({"ImageTarball": tarball_source(tarball)}),
+        );
+    }
+    if image.platform_declared {
+        p.insert("Platform".into(), image.platform().to_value());
+    }
+    optional(&mut p, "ImageTag", &image.image_tag);
+    optional(&mut p, "ImageTagPrefix", &image.image_tag_prefix);
+    p.insert("ReplicaRegions".into(), json!(image.replica_regions));
+    if !image.replica_regions.is_empty() {
+        p.insert(
+            "ReplicaWaitMinutes".into(),
+            json!(REPLICA_WAIT_MINUTES.to_string()),
+        );
+    }
+    finish(image, original, p)
+}
+
+/// The trigger's `Source.ImageTarball`: the S3 form (a local path is refused before).
+fn tarball_source(tarball: &TarballSource) -> Value {
+    match tarball {
+        TarballSource::S3 {
+            bucket,
+            key,
+            version,
+        } => {
+            let mut s = Map::new();
+            s.insert("S3Bucket".into(), bucket.clone());
+            s.insert("S3Key".into(), key.clone());
+            if let Some(version) = version {
+                s.insert("S3ObjectVersion".into(), version.clone());
+            }
+            Value::Object(s)
+        }
+        TarballSource::Local(path) => path.clone(),
+    }
+}
+
+/// The resource around the trigger's properties `p`: the user's attributes carried over.
+fn finish(
+    image: &ImageSpec,
+    original: &Map<String, Value>,
+    p: Map<String, Value>,
+) -> Map<String, Value> {
     let mut resource = Map::new();
     resource.insert("Type".into(), json!(crate::spec::RESOURCE_TYPE));
     for key in [

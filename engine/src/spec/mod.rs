@@ -42,6 +42,24 @@ pub enum Source {
     },
     /// A local directory; only `cib package` accepts it.
     Directory(Value),
+    /// A ready image tarball: pushed by the provider, no build.
+    ImageTarball(TarballSource),
+}
+
+/// Where an image tarball is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TarballSource {
+    /// A local path; only `cib package` accepts it (it uploads it and rewrites it to S3).
+    Local(Value),
+    /// An object in S3.
+    S3 {
+        /// Bucket name (may be an intrinsic).
+        bucket: Value,
+        /// Object key (may be an intrinsic).
+        key: Value,
+        /// Object version, if pinned.
+        version: Option<Value>,
+    },
 }
 
 /// The repository the image goes to.
@@ -140,6 +158,8 @@ pub struct ImageSpec {
     pub build_logs: BuildLogs,
     /// The build environment, which picks the shared project.
     pub environment: BuildEnvironment,
+    /// Whether `Platform` was written (a tarball's platform is its own unless stated).
+    pub platform_declared: bool,
     /// Build timeout in minutes.
     pub timeout_minutes: u32,
     /// The vulnerability gate, when asked for.
@@ -175,6 +195,11 @@ impl ImageSpec {
             None => Some("gzip"),
             Some(value) => value.as_str(),
         }
+    }
+
+    /// True when the image is a ready tarball: no build, no project.
+    pub fn is_tarball(&self) -> bool {
+        matches!(self.source, Source::ImageTarball(_))
     }
 
     /// The condition name, if the image is conditional.
@@ -233,6 +258,14 @@ pub fn parse_image(
             fix,
         ));
     }
+    if spec.is_tarball() {
+        errors.extend(crate::checks::tarball::check_spec(
+            logical_id,
+            &properties,
+            &spec,
+            options.caller,
+        ));
+    }
     if errors.is_empty() {
         Ok(spec)
     } else {
@@ -245,12 +278,24 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
     let source = properties
         .get("Source")
         .map_or(Source::Directory(Value::Null), |source| {
-            match (source.get("Dockerfile"), source.get("Directory")) {
-                (Some(text), _) => Source::Inline {
+            match (
+                source.get("Dockerfile"),
+                source.get("Directory"),
+                source.get("ImageTarball"),
+            ) {
+                (Some(text), _, _) => Source::Inline {
                     dockerfile: text.clone(),
                 },
-                (None, Some(dir)) => Source::Directory(dir.clone()),
-                (None, None) => Source::S3 {
+                (None, Some(dir), _) => Source::Directory(dir.clone()),
+                (None, None, Some(tarball)) => Source::ImageTarball(match tarball {
+                    Value::Object(s3) => TarballSource::S3 {
+                        bucket: s3.get("S3Bucket").cloned().unwrap_or(Value::Null),
+                        key: s3.get("S3Key").cloned().unwrap_or(Value::Null),
+                        version: s3.get("S3ObjectVersion").cloned(),
+                    },
+                    path => TarballSource::Local(path.clone()),
+                }),
+                (None, None, None) => Source::S3 {
                     bucket: source.get("S3Bucket").cloned().unwrap_or(Value::Null),
                     key: source.get("S3Key").cloned().unwrap_or(Value::Null),
                     version: source.get("S3ObjectVersion").cloned(),
@@ -353,6 +398,7 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
         },
+        platform_declared: properties.get("Platform").is_some(),
         timeout_minutes: properties
             .get("TimeoutInMinutes")
             .and_then(Value::as_u64)

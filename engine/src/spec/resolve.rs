@@ -97,6 +97,20 @@ pub fn resolve_shape(
             }
         }
     }
+    // A local path or the S3 form: which one decides whether `cib package` uploads it.
+    if let Some(Value::Object(source)) = properties.get_mut("Source")
+        && let Some(tarball) = source.get_mut("ImageTarball")
+        && is_intrinsic(tarball)
+    {
+        match parameters.resolve(tarball) {
+            Ok(Some(resolved)) => *tarball = resolved,
+            _ => findings.push(unresolvable(
+                base.key("Source").key("ImageTarball"),
+                tarball,
+                "Source.ImageTarball",
+            )),
+        }
+    }
     if let Some(Value::Object(logs)) = properties.get_mut("BuildLogs")
         && let Some(days) = logs.get_mut("RetentionInDays")
     {

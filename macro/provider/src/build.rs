@@ -163,6 +163,8 @@ pub fn build_request(
             version,
         } => ("S3", Some(format!("{bucket}/{key}")), version.clone()),
         Source::Inline { .. } => ("NO_SOURCE", None, None),
+        // Never built: the handler pushes a tarball itself before any build request.
+        Source::ImageTarball { .. } => ("NO_SOURCE", None, None),
     };
     let replica_wait = if props.replica_regions.is_empty() {
         0

@@ -1,7 +1,7 @@
 //! The trigger's `ContractVersion`: which version of the property contract
 //! (docs/expansion.md) the expansion that wrote the trigger followed.
 
-use cib_contract::CONTRACT_VERSION;
+use cib_contract::{CONTRACT_VERSION, SAME_MEANING_CONTRACT_VERSIONS};
 
 /// The previous contract: its builds lack what this provider's builds need (the response
 /// parameter the CodeBuild role may read, the builder image, the cache repository), but
@@ -20,7 +20,9 @@ pub enum Support {
 /// How far the provider supports `version`; the FAILED reason when not at all.
 pub fn support(version: Option<&str>) -> Result<Support, String> {
     match version {
-        Some(CONTRACT_VERSION) => Ok(Support::Full),
+        Some(v) if v == CONTRACT_VERSION || SAME_MEANING_CONTRACT_VERSIONS.contains(&v) => {
+            Ok(Support::Full)
+        }
         Some(PREVIOUS_CONTRACT_VERSION) => Ok(Support::ExistingImagesOnly),
         Some(other) => Err(format!(
             "property ContractVersion: `{other}` is not a version this provider knows (it \
@@ -51,10 +53,11 @@ mod tests {
 
     #[test]
     fn only_known_versions_are_accepted() {
+        assert_eq!(support(Some("3")), Ok(Support::Full));
         assert_eq!(support(Some("2")), Ok(Support::Full));
         assert_eq!(support(Some("1")), Ok(Support::ExistingImagesOnly));
-        let e = support(Some("3")).expect_err("unknown");
-        assert!(e.contains("ContractVersion") && e.contains("`3`"), "{e}");
+        let e = support(Some("4")).expect_err("unknown");
+        assert!(e.contains("ContractVersion") && e.contains("`4`"), "{e}");
         assert!(support(None).expect_err("missing").contains("is required"));
     }
 }

@@ -183,6 +183,11 @@ impl Provider {
             Ok(s) => s,
             Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
         };
+        if props.is_tarball() {
+            // Boxed: the push's future is deep, and nesting it here overflows type layout.
+            return Box::pin(self.handle_tarball(request, &props, physical_id, log, deadline))
+                .await;
+        }
         let tag = match tag::image_tag(&props) {
             Ok(t) => t,
             Err(e) => {
@@ -315,7 +320,7 @@ impl Provider {
 
     /// Where `tag` is: the home region's lookup, then each replica region's; an error
     /// (naming the region) when ECR cannot be asked.
-    async fn presence(
+    pub(crate) async fn presence(
         &self,
         props: &TriggerProperties,
         tag: &str,

@@ -31,6 +31,7 @@ pub mod response;
 pub mod response_url;
 pub mod retry;
 pub mod settings;
+pub mod tarball;
 
 pub use cib_trigger::{properties, tag};
 pub use error::ProviderError;

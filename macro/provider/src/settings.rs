@@ -1,6 +1,10 @@
 //! Tunables read from the Lambda's environment, with production defaults.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// The Lambda's default ephemeral storage (`/tmp`), in MiB.
+pub const DEFAULT_TARBALL_MAX_MB: u64 = 512;
 
 /// How the provider paces itself.
 #[derive(Debug, Clone)]
@@ -38,6 +42,15 @@ pub struct Settings {
     /// The provider's own function name (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda): the
     /// trigger re-invokes itself through it while CodeBuild's queue is full.
     pub function_name: Option<String>,
+    /// The only bucket image tarballs are read from: the support stack's artifact bucket
+    /// (`CIB_TARBALL_BUCKET`). Without it no tarball is read.
+    pub tarball_bucket: Option<String>,
+    /// The largest tarball spooled, in bytes (`CIB_TARBALL_MAX_MB` MiB, default 512 MiB,
+    /// Lambda's default ephemeral storage; the support stack sets it with the function's
+    /// `EphemeralStorage`).
+    pub tarball_max_bytes: u64,
+    /// Where tarballs are spooled (`TMPDIR`, default `/tmp`).
+    pub spool_dir: PathBuf,
 }
 
 impl Default for Settings {
@@ -54,6 +67,9 @@ impl Default for Settings {
             lock_poll: Duration::from_millis(1000),
             replication_write_delay: Duration::ZERO,
             function_name: None,
+            tarball_bucket: None,
+            tarball_max_bytes: DEFAULT_TARBALL_MAX_MB << 20,
+            spool_dir: PathBuf::from("/tmp"),
         }
     }
 }
@@ -100,6 +116,11 @@ impl Settings {
             lock_poll: d.lock_poll,
             replication_write_delay: Duration::ZERO,
             function_name: text("AWS_LAMBDA_FUNCTION_NAME"),
+            tarball_bucket: text("CIB_TARBALL_BUCKET"),
+            tarball_max_bytes: number("CIB_TARBALL_MAX_MB")
+                .filter(|n| *n > 0)
+                .map_or(d.tarball_max_bytes, |mb| mb.saturating_mul(1 << 20)),
+            spool_dir: text("TMPDIR").map_or(d.spool_dir, PathBuf::from),
         }
     }
 }

@@ -77,13 +77,35 @@ fn scan_findings(body: &Value) -> Result<(), Violation> {
     Ok(())
 }
 
+/// Length range of `PutImage`'s `imageManifest` (ECR API reference, PutImage:
+/// "imageManifest ... Length Constraints: Minimum length of 1. Maximum length of 4194304").
+/// moto stores a manifest of any length.
+pub const IMAGE_MANIFEST_LEN: (usize, usize) = (1, 4_194_304);
+
+fn manifest_length(manifest: &str) -> Result<(), Violation> {
+    let len = aws_len(manifest);
+    let (min, max) = IMAGE_MANIFEST_LEN;
+    if (min..=max).contains(&len) {
+        return Ok(());
+    }
+    Err(Violation::new(
+        "InvalidParameterException",
+        format!(
+            "1 validation error detected: Value at 'imageManifest' failed to satisfy constraint: \
+             Member must have length between {min} and {max} (it has {len})"
+        ),
+    ))
+}
+
 /// Checks one ECR operation.
 pub fn check(operation: &str, body: &Value, caller: &Caller) -> Result<(), Violation> {
     match operation {
-        "PutImage" => match string(body, "imageTag") {
-            Some(tag) => image_tag(tag, "imageTag"),
-            None => Ok(()),
-        },
+        "PutImage" => {
+            if let Some(tag) = string(body, "imageTag") {
+                image_tag(tag, "imageTag")?;
+            }
+            manifest_length(string(body, "imageManifest").unwrap_or_default())
+        }
         "BatchGetImage" | "DescribeImages" | "BatchDeleteImage" => {
             let ids = array(body, "imageIds");
             if operation == "BatchDeleteImage"
@@ -316,7 +338,10 @@ mod tests {
     #[test]
     fn image_tags_over_128_characters_or_with_other_characters_are_refused() {
         let at = format!("a{}", "b".repeat(IMAGE_TAG_MAX - 1));
-        assert_eq!(run("PutImage", json!({"imageTag": at})), Ok(()));
+        assert_eq!(
+            run("PutImage", json!({"imageTag": at, "imageManifest": "{}"})),
+            Ok(())
+        );
         let over = "a".repeat(IMAGE_TAG_MAX + 1);
         for bad in [
             over.as_str(),
@@ -437,5 +462,17 @@ mod tests {
         let v = put(vec![rule(&["us-east-1"], &["cib/"])]).expect_err("source");
         assert_eq!(v.exception, "InvalidParameterException");
         assert!(v.message.contains("source registry"), "{}", v.message);
+    }
+
+    #[test]
+    fn a_manifest_over_4_mib_or_empty_is_refused() {
+        let max = IMAGE_MANIFEST_LEN.1;
+        let ok = "x".repeat(max);
+        assert_eq!(run("PutImage", json!({"imageManifest": ok})), Ok(()));
+        for bad in ["x".repeat(max + 1), String::new()] {
+            let v = run("PutImage", json!({"imageManifest": bad})).expect_err("refused");
+            assert_eq!(v.exception, "InvalidParameterException");
+            assert!(v.message.contains("imageManifest"), "{}", v.message);
+        }
     }
 }

@@ -44,6 +44,7 @@ const DEFAULT_REGION: &str = "us-east-1";
 pub struct StrictProxy {
     addr: SocketAddr,
     refusals: Arc<Mutex<Vec<Refusal>>>,
+    operations: Arc<Mutex<Vec<String>>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -53,6 +54,7 @@ struct Shared {
     upstream_base: String,
     account: String,
     refusals: Arc<Mutex<Vec<Refusal>>>,
+    operations: Arc<Mutex<Vec<String>>>,
 }
 
 impl StrictProxy {
@@ -81,17 +83,20 @@ impl StrictProxy {
             Err(e) => panic!("strict proxy: cannot start a runtime: {e}"),
         };
         let refusals: Arc<Mutex<Vec<Refusal>>> = Arc::default();
+        let operations: Arc<Mutex<Vec<String>>> = Arc::default();
         let shared = Arc::new(Shared {
             upstream: Client::builder(TokioExecutor::new()).build_http(),
             upstream_base: format!("http://127.0.0.1:{upstream_port}"),
             account: account.to_string(),
             refusals: Arc::clone(&refusals),
+            operations: Arc::clone(&operations),
         });
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, stopped)));
         StrictProxy {
             addr,
             refusals,
+            operations,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -105,6 +110,16 @@ impl StrictProxy {
     /// `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Every request received so far, in arrival order, refused or not: the `X-Amz-Target`
+    /// of a JSON-protocol call (`AmazonEC2ContainerRegistry_V20150921.PutImage`), else
+    /// `<METHOD> <path>` (S3's REST calls: `GET /bucket/key`).
+    pub fn operations(&self) -> Vec<String> {
+        match self.operations.lock() {
+            Ok(o) => o.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Every request refused so far, in arrival order.
@@ -159,6 +174,13 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
+    let operation = header(&parts, "x-amz-target")
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
+    match shared.operations.lock() {
+        Ok(mut o) => o.push(operation),
+        Err(poisoned) => poisoned.into_inner().push(operation),
+    }
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod codebuild;
 pub mod ecr;
 pub mod invoke;
 pub mod respond;
+pub mod s3;
 pub mod ssm;
 pub mod state;
 
@@ -30,6 +31,8 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     /// Lambda in the home region (the provider re-invoking itself).
     pub lambda: aws_sdk_lambda::Client,
+    /// S3 in the home region (image tarballs).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -52,6 +55,13 @@ impl Clients {
             ssm: aws_sdk_ssm::Client::new(&sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),
+            // A custom endpoint (local tests, S3-compatible stores) is addressed by path;
+            // AWS itself by virtual host.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+                    .build(),
+            ),
             home_region,
             sdk,
         }
