@@ -28,8 +28,6 @@ use std::process::Output;
 
 use cib_testkit::MotoServer;
 
-use common::REGION;
-
 fn ok(output: &Output) {
     assert!(
         output.status.success(),
@@ -47,25 +45,8 @@ fn write(path: &Path, content: &str) {
     fs::write(path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-fn sdk(moto: &MotoServer) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"));
-    let config = runtime.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .endpoint_url(moto.endpoint())
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
-    (runtime, config)
-}
-
 fn create_bucket(moto: &MotoServer, bucket: &str) {
-    let (runtime, config) = sdk(moto);
+    let (runtime, config) = common::sdk_on(moto);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -77,7 +58,7 @@ fn create_bucket(moto: &MotoServer, bucket: &str) {
 }
 
 fn list_keys(moto: &MotoServer, bucket: &str) -> Vec<String> {
-    let (runtime, config) = sdk(moto);
+    let (runtime, config) = common::sdk_on(moto);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -181,7 +162,7 @@ fn package_uploads_once_then_skips_and_keys_are_stable_across_checkouts() {
     assert_eq!(list_keys(&moto, "contexts"), keys);
 
     // What the zip holds: relative paths, .dockerignore applied as Docker does.
-    let (runtime, config) = sdk(&moto);
+    let (runtime, config) = common::sdk_on(&moto);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -260,7 +241,7 @@ fn package_checks_a_tarball_uploads_it_by_content_and_fills_in_its_platform() {
         "filled in from the image: {packaged}"
     );
     assert_eq!(list_keys(&moto, "artifacts"), vec![key.clone()]);
-    let (runtime, config) = sdk(&moto);
+    let (runtime, config) = common::sdk_on(&moto);
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(true)
@@ -394,7 +375,7 @@ fn bootstrap_copies_the_pinned_builder_image_into_ecr_once() {
         "{}",
         text(&first.stderr)
     );
-    let (runtime, config) = sdk(&moto);
+    let (runtime, config) = common::sdk_on(&moto);
     let ecr = aws_sdk_ecr::Client::new(&config);
     let images = runtime
         .block_on(
@@ -659,7 +640,7 @@ fn foreign_rule(moto: &MotoServer, count: usize) {
         regions.len() >= count,
         "not enough regions for {count} destinations"
     );
-    let (runtime, config) = sdk(moto);
+    let (runtime, config) = common::sdk_on(moto);
     let ecr = aws_sdk_ecr::Client::new(&config);
     let mut rule = ReplicationRule::builder().repository_filters(
         RepositoryFilter::builder()

@@ -12,39 +12,18 @@
 
 mod common;
 
+use common::{cib_on, run, text};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cib_testkit::MotoServer;
 use serde_json::{Value, json};
 
-const REGION: &str = "us-east-1";
+use common::REGION;
 const REPLICA: &str = "us-west-2";
 const ACCOUNT: &str = "123456789012";
-
-fn cib(moto: &MotoServer) -> Command {
-    let mut command = common::cib();
-    command
-        .envs(moto.sdk_env(REGION))
-        .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/cib-test-credentials",
-        )
-        .env_remove("AWS_PROFILE");
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cib: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn show(output: &Output) -> String {
     format!(
@@ -66,19 +45,7 @@ struct Aws {
 
 impl Aws {
     fn new(moto: &MotoServer) -> Aws {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"));
-        let config = runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new(REGION))
-                .endpoint_url(moto.endpoint())
-                .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                    "testing", "testing", None, None, "test",
-                ))
-                .load(),
-        );
+        let (runtime, config) = common::sdk_on(moto);
         Aws { runtime, config }
     }
 
@@ -297,7 +264,7 @@ fn provider_tag(props: &serde_json::Map<String, Value>) -> String {
 }
 
 fn plan(moto: &MotoServer, template: &Path, extra: &[&str]) -> (Output, Value) {
-    let output = run(cib(moto)
+    let output = run(cib_on(moto)
         .arg("plan")
         .arg(template)
         .args([
@@ -325,7 +292,7 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     let moto = MotoServer::start();
     let aws = Aws::new(&moto);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let bootstrap = run(cib(&moto)
+    let bootstrap = run(cib_on(&moto)
         .args([
             "bootstrap",
             "--poll-seconds",
@@ -340,7 +307,7 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     write(&template, TEMPLATE);
 
     // The first deploy: `cib deploy` prints the plan of a new stack, then its change set.
-    let deploy = run(cib(&moto).arg("deploy").arg(&template).args([
+    let deploy = run(cib_on(&moto).arg("deploy").arg(&template).args([
         "--stack-name",
         "app",
         "--no-execute",
@@ -505,7 +472,7 @@ fn plan_names_the_action_and_the_changed_input_and_agrees_with_the_provider() {
     );
 
     // The text form: one line per image, then totals.
-    let output = run(cib(&moto).arg("plan").arg(&template).args([
+    let output = run(cib_on(&moto).arg("plan").arg(&template).args([
         "--stack-name",
         "app",
         "--parameter-overrides",

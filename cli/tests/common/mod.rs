@@ -43,6 +43,25 @@ pub fn cib_on(moto: &cib_testkit::MotoServer) -> Command {
     command
 }
 
+/// A current-thread runtime and an SDK configuration pointed at `moto` in [`REGION`], for
+/// a test's own set-up calls.
+pub fn sdk_on(moto: &cib_testkit::MotoServer) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let config = runtime.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(moto.endpoint())
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load(),
+    );
+    (runtime, config)
+}
+
 /// Runs `command` to its end and returns what it printed.
 pub fn run(command: &mut Command) -> Output {
     command
