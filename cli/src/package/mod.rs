@@ -29,24 +29,31 @@ pub struct DirectorySource {
     pub dockerfile: String,
 }
 
+/// Every image of `template` (long form) whose `Source` has the form `form`: its logical
+/// ID, its properties and the value of `Source.<form>`.
+pub fn images_with_source<'a>(
+    template: &'a Value,
+    form: &str,
+) -> Vec<(&'a String, Option<&'a Value>, &'a Value)> {
+    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(IMAGE_TYPE))
+        .filter_map(|(logical_id, resource)| {
+            let properties = resource.get("Properties");
+            let value = properties?.get("Source")?.get(form)?;
+            Some((logical_id, properties, value))
+        })
+        .collect()
+}
+
 /// Every image of `template` (long form) with `Source: {Directory}`; a `Directory` or
 /// `Dockerfile` that is not a plain string is an error naming the resource.
 pub fn directory_sources(template: &Value) -> Result<Vec<DirectorySource>, String> {
-    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
-        return Ok(Vec::new());
-    };
     let mut sources = Vec::new();
-    for (logical_id, resource) in resources {
-        if resource.get("Type").and_then(Value::as_str) != Some(IMAGE_TYPE) {
-            continue;
-        }
-        let properties = resource.get("Properties");
-        let Some(directory) = properties
-            .and_then(|p| p.get("Source"))
-            .and_then(|s| s.get("Directory"))
-        else {
-            continue;
-        };
+    for (logical_id, properties, directory) in images_with_source(template, "Directory") {
         let directory = directory.as_str().ok_or_else(|| {
             format!("Resources.{logical_id}.Properties.Source.Directory must be a plain string (a path relative to the template)")
         })?;

@@ -9,10 +9,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use cib_registry::{Tarball, image_platforms, platform_matches};
+use cib_trigger::index::PLATFORMS;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::IMAGE_TYPE;
 use super::upload::{Destination, human_size};
 use crate::aws::s3;
 
@@ -27,27 +27,11 @@ pub struct TarballSource {
     pub platform: Option<String>,
 }
 
-/// The platforms a template may state (`Platform`'s schema).
-const PLATFORMS: &[&str] = &["linux/amd64", "linux/arm64"];
-
 /// Every image of `template` (long form) with a local `Source.ImageTarball` path; a path
 /// that is neither a plain string nor the S3 form is an error naming the resource.
 pub fn tarball_sources(template: &Value) -> Result<Vec<TarballSource>, String> {
-    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
-        return Ok(Vec::new());
-    };
     let mut sources = Vec::new();
-    for (logical_id, resource) in resources {
-        if resource.get("Type").and_then(Value::as_str) != Some(IMAGE_TYPE) {
-            continue;
-        }
-        let properties = resource.get("Properties");
-        let Some(tarball) = properties
-            .and_then(|p| p.get("Source"))
-            .and_then(|s| s.get("ImageTarball"))
-        else {
-            continue;
-        };
+    for (logical_id, properties, tarball) in super::images_with_source(template, "ImageTarball") {
         let path = match tarball {
             Value::String(path) => path.clone(),
             Value::Object(map) if map.contains_key("S3Bucket") || map.contains_key("S3Key") => {
@@ -192,6 +176,7 @@ pub async fn package(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::package::IMAGE_TYPE;
 
     #[test]
     fn local_paths_are_found_and_the_s3_form_is_left_alone() {
