@@ -237,24 +237,12 @@ async fn registry(clients: &Clients, image: &Image) -> Result<Option<Registry>, 
 
 /// The compute type of the project the image builds on (`ProjectName: !Ref <project>`).
 fn compute_type(template: &Value, ctx: &Context, image: &Image) -> Option<String> {
-    let project = template
-        .get("Resources")?
-        .get(&image.logical_id)?
-        .get("Properties")?
-        .get("ProjectName")?
-        .get("Ref")?
-        .as_str()?;
-    let raw = template
-        .get("Resources")?
-        .get(project)?
-        .get("Properties")?
-        .get("Environment")?
-        .get("ComputeType")?;
-    let mut resolver = Resolver::new(template, ctx);
-    resolver
-        .resolve(raw)
-        .filter(|v| placeholder(v).is_none())
-        .and_then(|v| v.as_str().map(str::to_owned))
+    project_property(
+        template,
+        ctx,
+        &image.logical_id,
+        &["Environment", "ComputeType"],
+    )
 }
 
 /// How long the image's previous build ran: the provider records the build it started in a
@@ -287,18 +275,30 @@ async fn last_build_seconds(
 
 /// The `Name` of the project the trigger `logical_id` builds on, resolved.
 fn project_name(template: &Value, ctx: &Context, logical_id: &str) -> Option<String> {
-    let project = template
-        .get("Resources")?
+    project_property(template, ctx, logical_id, &["Name"])
+}
+
+/// The property at `path` of the project the trigger `logical_id` builds on
+/// (`ProjectName: !Ref <project>`), resolved; `None` when absent or known only during the
+/// deploy.
+fn project_property(
+    template: &Value,
+    ctx: &Context,
+    logical_id: &str,
+    path: &[&str],
+) -> Option<String> {
+    let resources = template.get("Resources")?;
+    let project = resources
         .get(logical_id)?
         .get("Properties")?
         .get("ProjectName")?
         .get("Ref")?
         .as_str()?;
-    let raw = template
-        .get("Resources")?
-        .get(project)?
-        .get("Properties")?
-        .get("Name")?;
+    let raw = path
+        .iter()
+        .try_fold(resources.get(project)?.get("Properties")?, |v, key| {
+            v.get(key)
+        })?;
     let mut resolver = Resolver::new(template, ctx);
     resolver
         .resolve(raw)
