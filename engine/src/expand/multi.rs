@@ -10,7 +10,6 @@
 
 use serde_json::{Map, Value, json};
 
-use super::attributes::depends_on;
 use super::ids;
 use super::repository;
 use crate::platform::Platform;
@@ -115,21 +114,5 @@ pub fn index_resource(
         })
         .collect();
     p.insert("Manifests".into(), Value::Array(manifests));
-    let mut resource = Map::new();
-    resource.insert("Type".into(), json!(crate::spec::RESOURCE_TYPE));
-    for key in [
-        "Condition",
-        "DeletionPolicy",
-        "UpdateReplacePolicy",
-        "Metadata",
-    ] {
-        if let Some(value) = original.get(key) {
-            resource.insert(key.into(), value.clone());
-        }
-    }
-    if let Some(list) = depends_on(image, &[]) {
-        resource.insert("DependsOn".into(), list);
-    }
-    resource.insert("Properties".into(), Value::Object(p));
-    resource
+    super::trigger::resource_around(image, original, p, &[])
 }

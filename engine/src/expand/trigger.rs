@@ -81,15 +81,7 @@ pub fn resource(
             bucket,
             key,
             version,
-        } => {
-            let mut s = Map::new();
-            s.insert("S3Bucket".into(), bucket.clone());
-            s.insert("S3Key".into(), key.clone());
-            if let Some(version) = version {
-                s.insert("S3ObjectVersion".into(), version.clone());
-            }
-            Value::Object(s)
-        }
+        } => s3_location(bucket, key, version),
         Source::Inline { dockerfile } => json!({"Dockerfile": dockerfile}),
         Source::Directory(dir) => json!({"Directory": dir}),
         Source::ImageTarball(tarball) => json!({"ImageTarball": tarball_source(tarball)}),
@@ -220,24 +212,34 @@ fn tarball_source(tarball: &TarballSource) -> Value {
             bucket,
             key,
             version,
-        } => {
-            let mut s = Map::new();
-            s.insert("S3Bucket".into(), bucket.clone());
-            s.insert("S3Key".into(), key.clone());
-            if let Some(version) = version {
-                s.insert("S3ObjectVersion".into(), version.clone());
-            }
-            Value::Object(s)
-        }
+        } => s3_location(bucket, key, version),
         TarballSource::Local(path) => path.clone(),
     }
 }
 
-/// The resource around the trigger's properties `p`: the user's attributes carried over.
+/// The resource around the trigger's properties `p`: the user's attributes carried over,
+/// and the replication resource waited for when the image has replicas.
 fn finish(
     image: &ImageSpec,
     original: &Map<String, Value>,
     p: Map<String, Value>,
+) -> Map<String, Value> {
+    let extra: &[&str] = if image.replica_regions.is_empty() {
+        &[]
+    } else {
+        &[ids::REPLICATION]
+    };
+    resource_around(image, original, p, extra)
+}
+
+/// A `Custom::ContainerImageBuild` resource with properties `p`, the user's `Condition`,
+/// `DeletionPolicy`, `UpdateReplacePolicy` and `Metadata` carried over from `original`, and
+/// the user's `DependsOn` plus `extra`.
+pub(super) fn resource_around(
+    image: &ImageSpec,
+    original: &Map<String, Value>,
+    p: Map<String, Value>,
+    extra: &[&str],
 ) -> Map<String, Value> {
     let mut resource = Map::new();
     resource.insert("Type".into(), json!(crate::spec::RESOURCE_TYPE));
@@ -251,16 +253,22 @@ fn finish(
             resource.insert(key.into(), value.clone());
         }
     }
-    let extra: &[&str] = if image.replica_regions.is_empty() {
-        &[]
-    } else {
-        &[ids::REPLICATION]
-    };
     if let Some(list) = depends_on(image, extra) {
         resource.insert("DependsOn".into(), list);
     }
     resource.insert("Properties".into(), Value::Object(p));
     resource
+}
+
+/// An S3 object's location as a trigger property: `{S3Bucket, S3Key, S3ObjectVersion?}`.
+fn s3_location(bucket: &Value, key: &Value, version: &Option<Value>) -> Value {
+    let mut s = Map::new();
+    s.insert("S3Bucket".into(), bucket.clone());
+    s.insert("S3Key".into(), key.clone());
+    if let Some(version) = version {
+        s.insert("S3ObjectVersion".into(), version.clone());
+    }
+    Value::Object(s)
 }
 
 fn optional(properties: &mut Map<String, Value>, key: &str, value: &Option<Value>) {
