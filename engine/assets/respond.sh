@@ -30,6 +30,42 @@
   wait_seconds="${CIB_REPLICA_WAIT_SECONDS:-900}"
   read -r -a replicas <<< "${CIB_REPLICA_REGIONS:-}"
 
+  # The provider's check (macro/provider/src/response_url.rs), for the same URLs: https, no
+  # user info or port, CloudFormation's response bucket of this region on the S3 endpoint of
+  # its partition, virtual-hosted or path style. CIB_ALLOW_HTTP_RESPONSE_URL=true (tests of
+  # this script only; the provider never sets it) accepts any http(s) URL.
+  trusted_response_url() {
+    local url="$1" region="$2" suffix rest host path bucket endpoint
+    if [ "${CIB_ALLOW_HTTP_RESPONSE_URL:-}" = true ]; then
+      [[ "$url" == http://* || "$url" == https://* ]]
+      return
+    fi
+    [ -n "$region" ] || return 1
+    case "$region" in
+      cn-*) suffix=amazonaws.com.cn ;;
+      us-isob-*) suffix=sc2s.sgov.gov ;;
+      us-isof-*) suffix=csp.hci.ic.gov ;;
+      us-iso-*) suffix=c2s.ic.gov ;;
+      eu-isoe-*) suffix=cloud.adc-e.uk ;;
+      eusc-*) suffix=amazonaws.eu ;;
+      *) suffix=amazonaws.com ;;
+    esac
+    [[ "$url" == https://* ]] || return 1
+    rest="${url#https://}"
+    host="${rest%%[/?#]*}"
+    path="${rest:${#host}}"
+    [ -n "$host" ] || return 1
+    case "$host" in *@* | *:* | *\\*) return 1 ;; esac
+    host="${host,,}"
+    bucket="cloudformation-custom-resource-response-${region//-/}"
+    for endpoint in "s3.$suffix" "s3.$region.$suffix" "s3-$region.$suffix" \
+      "s3.dualstack.$region.$suffix"; do
+      if [ "$host" = "$bucket.$endpoint" ] && [[ "$path" == /* ]]; then return 0; fi
+      if [ "$host" = "$endpoint" ] && [[ "$path" == "/$bucket/"* ]]; then return 0; fi
+    done
+    return 1
+  }
+
   image_digest() {
     aws ecr describe-images --region "$1" --repository-name "$repository_name" \
       --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text \
@@ -115,9 +151,15 @@
     log "could not build the response JSON"
     exit 1
   fi
+  if ! trusted_response_url "$CIB_RESPONSE_URL" "$region"; then
+    log "the response URL is not CloudFormation's response bucket in ${region:-no region}; not answering"
+    exit 1
+  fi
   log "answering CloudFormation: $status ${reason}"
-  if curl -sS --fail --retry 5 --retry-delay 2 --retry-all-errors -X PUT \
-    -H 'Content-Type:' --data-binary "$body" "$CIB_RESPONSE_URL" > /dev/null; then
+  # Bounded: 10 s to connect, 30 s per attempt, 6 attempts with 2 s between them.
+  if curl -sS --fail --connect-timeout 10 --max-time 30 --retry 5 --retry-delay 2 \
+    --retry-all-errors -X PUT -H 'Content-Type:' --data-binary "$body" \
+    "$CIB_RESPONSE_URL" > /dev/null; then
     log "answer delivered"
     if [ -n "${CIB_RESPONSE_PARAMETER:-}" ]; then
       if aws ssm delete-parameter --name "$CIB_RESPONSE_PARAMETER" > /dev/null 2>&1; then

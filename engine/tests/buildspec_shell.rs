@@ -964,7 +964,12 @@ fn hostile_response_details_stay_data_in_the_final_phase() {
     );
     let mut env: BTreeMap<String, String> =
         project_variables(&template, "Api").into_iter().collect();
-    let url = format!("https://example.com/{}", hostile(&marker, 0));
+    // CloudFormation's response bucket (respond.sh answers no other host), hostile path.
+    let url = format!(
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/{}",
+        hostile(&marker, 0)
+    );
+    env.insert("AWS_REGION".into(), "us-east-1".into());
     let stack = hostile(&marker, 1);
     let request = hostile(&marker, 2);
     let logical = hostile(&marker, 3);

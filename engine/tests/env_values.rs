@@ -97,7 +97,9 @@ fn asset(variable: &str) -> Vec<u8> {
         other => panic!("unexpected script variable {other}"),
     };
     let path = root().join("engine/assets").join(file);
-    fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // The variable carries the script's code: the file without its comment lines.
+    cib_engine::expand::buildspec::script_code(&text).into_bytes()
 }
 
 #[test]

@@ -168,6 +168,30 @@ impl MotoServer {
         self.proxy().operations()
     }
 
+    /// Plays stack `stack_id` with moto stack `moto_stack_id` from now on
+    /// ([`StrictProxy::play_stack`]).
+    pub fn play_stack(&self, stack_id: &str, moto_stack_id: &str) {
+        self.proxy().play_stack(stack_id, moto_stack_id);
+    }
+
+    /// Declares the status and physical id CloudFormation shows for a resource while it
+    /// waits for the provider ([`StrictProxy::set_resource_state`]).
+    pub fn set_resource_state(
+        &self,
+        stack_id: &str,
+        logical_id: &str,
+        status: &str,
+        physical_id: Option<&str>,
+    ) {
+        self.proxy()
+            .set_resource_state(stack_id, logical_id, status, physical_id);
+    }
+
+    /// Declares build `id` as CodeBuild reports it ([`StrictProxy::declare_build`]).
+    pub fn declare_build(&self, id: &str, build: serde_json::Value) {
+        self.proxy().declare_build(id, build);
+    }
+
     /// Every request the strict layer refused so far, as AWS would have.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.proxy().refusals()

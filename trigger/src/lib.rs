@@ -9,6 +9,8 @@ pub mod fixtures;
 pub mod index;
 pub mod marker;
 pub mod properties;
+pub mod resolve;
+pub mod stack_context;
 pub mod tag;
 
 pub use error::PropertyError;

@@ -5,18 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::resolve::Context;
+pub use cib_trigger::stack_context::Deployed;
 
-/// The deployed stack, as far as resolving goes.
-#[derive(Debug, Clone, Default)]
-pub struct Deployed {
-    /// Its id (ARN).
-    pub stack_id: String,
-    /// Its parameter values (`****` for NoEcho ones).
-    pub parameters: BTreeMap<String, String>,
-    /// Logical id to physical id.
-    pub physical_ids: BTreeMap<String, String>,
-}
+use super::resolve::Context;
 
 /// Where the stack is.
 #[derive(Debug, Clone)]
@@ -28,9 +19,6 @@ pub struct Place<'a> {
     /// The account (the stack id's, else the caller's).
     pub account: &'a str,
 }
-
-/// DescribeStacks' stand-in for a NoEcho parameter's value.
-const NO_ECHO: &str = "****";
 
 /// The pseudo parameters known before the deploy.
 pub fn pseudo(place: &Place<'_>, deployed: Option<&Deployed>) -> BTreeMap<String, String> {
@@ -54,64 +42,14 @@ pub fn pseudo(place: &Place<'_>, deployed: Option<&Deployed>) -> BTreeMap<String
     m
 }
 
-/// The context for `template`: each declared parameter takes its override, else (on an
-/// update) the stack's current value, else its `Default`, as `cib deploy` passes them.
+/// The context for `template` at `place` (see [`cib_trigger::stack_context::context`]).
 pub fn context(
     template: &Value,
     overrides: &BTreeMap<String, String>,
     place: &Place<'_>,
     deployed: Option<&Deployed>,
 ) -> Context {
-    let mut ctx = Context {
-        pseudo: pseudo(place, deployed),
-        physical_ids: deployed.map(|d| d.physical_ids.clone()).unwrap_or_default(),
-        ..Context::default()
-    };
-    let declared = template
-        .get("Parameters")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    for (name, decl) in &declared {
-        let kind = decl.get("Type").and_then(Value::as_str).unwrap_or("String");
-        let previous = deployed.and_then(|d| d.parameters.get(name));
-        let raw = match (overrides.get(name), previous) {
-            (Some(v), _) => Some(v.clone()),
-            (None, Some(v)) if v == NO_ECHO => {
-                ctx.unknown_parameters.insert(
-                    name.clone(),
-                    "a NoEcho parameter, whose value CloudFormation does not show".to_owned(),
-                );
-                continue;
-            }
-            (None, Some(v)) => Some(v.clone()),
-            (None, None) => decl.get("Default").map(|d| match d {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }),
-        };
-        if kind.starts_with("AWS::SSM::Parameter::Value<") {
-            ctx.unknown_parameters.insert(
-                name.clone(),
-                "an SSM parameter, read by CloudFormation during the deploy".to_owned(),
-            );
-            continue;
-        }
-        let Some(raw) = raw else {
-            continue;
-        };
-        let value = if kind == "CommaDelimitedList" || kind.starts_with("List<") {
-            Value::Array(
-                raw.split(',')
-                    .map(|s| Value::String(s.to_owned()))
-                    .collect(),
-            )
-        } else {
-            Value::String(raw)
-        };
-        ctx.parameters.insert(name.clone(), value);
-    }
-    ctx
+    cib_trigger::stack_context::context(template, overrides, pseudo(place, deployed), deployed)
 }
 
 #[cfg(test)]

@@ -66,39 +66,7 @@ pub fn trigger_ids(template: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Adds the attributes of the template's existing ECR repositories (their URI and ARN
-/// follow from their name, account, region and partition).
-pub fn repository_attributes(template: &Value, ctx: &mut Context) {
-    let (Some(account), Some(region), Some(partition), Some(suffix)) = (
-        ctx.pseudo.get("AWS::AccountId").cloned(),
-        ctx.pseudo.get("AWS::Region").cloned(),
-        ctx.pseudo.get("AWS::Partition").cloned(),
-        ctx.pseudo.get("AWS::URLSuffix").cloned(),
-    ) else {
-        return;
-    };
-    let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
-        return;
-    };
-    for (id, resource) in resources {
-        if resource.get("Type").and_then(Value::as_str) != Some("AWS::ECR::Repository") {
-            continue;
-        }
-        let Some(name) = ctx.physical_ids.get(id).cloned() else {
-            continue;
-        };
-        ctx.attributes.insert(
-            (id.clone(), "RepositoryUri".into()),
-            json!(format!("{account}.dkr.ecr.{region}.{suffix}/{name}")),
-        );
-        ctx.attributes.insert(
-            (id.clone(), "Arn".into()),
-            json!(format!(
-                "arn:{partition}:ecr:{region}:{account}:repository/{name}"
-            )),
-        );
-    }
-}
+pub use cib_trigger::stack_context::repository_attributes;
 
 /// Resolves every image of `template` under `ctx`.
 pub fn resolve(template: &Value, ctx: &Context) -> Vec<Image> {

@@ -13,7 +13,7 @@ pub mod diff;
 pub mod images;
 pub mod predict;
 pub mod render;
-pub mod resolve;
+pub use cib_trigger::resolve;
 
 #[cfg(test)]
 mod samples;

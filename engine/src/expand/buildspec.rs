@@ -45,14 +45,31 @@ pub const SCRIPT_VARIABLES: &[(&str, &str)] = &[
     (RESPOND_SCRIPT_VARIABLE, RESPOND_SCRIPT),
 ];
 
+/// A shared script as it rides in its variable: without its comment lines (they document
+/// the source file; the build does not need them), so the packed value stays within
+/// CodeBuild's 4096 characters. The scripts hold no heredoc or multi-line string whose
+/// lines start with `#`.
+pub fn packed_script(script: &str) -> String {
+    gzip_base64(&script_code(script))
+}
+
+/// A shared script without its comment lines: the text the build runs.
+pub fn script_code(script: &str) -> String {
+    let code: Vec<&str> = script
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .collect();
+    code.join("\n")
+}
+
 static PACKED_SCRIPTS: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
     SCRIPT_VARIABLES
         .iter()
-        .map(|(name, script)| (*name, gzip_base64(script)))
+        .map(|(name, script)| (*name, packed_script(script)))
         .collect()
 });
 
-static PACKED_SCAN_SCRIPT: LazyLock<String> = LazyLock::new(|| gzip_base64(SCAN_SCRIPT));
+static PACKED_SCAN_SCRIPT: LazyLock<String> = LazyLock::new(|| packed_script(SCAN_SCRIPT));
 
 /// The project environment variables that carry the shared scripts, with their values
 /// (gzip+base64 of each script), computed once.

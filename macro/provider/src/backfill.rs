@@ -96,14 +96,6 @@ pub fn classify(home: Lookup, replicas: Vec<(String, Lookup)>) -> Presence {
     }
 }
 
-/// Whether the provider may back-fill `repository`: only generated repositories
-/// (`cib/...`), the namespace its IAM policy can write to in every region.
-pub fn backfill_allowed(repository: &str) -> bool {
-    repository
-        .strip_prefix(cib_contract::REPOSITORY_NAMESPACE)
-        .is_some_and(|rest| rest.starts_with('/'))
-}
-
 /// What one region's copy has done so far, from the copy's progress events.
 #[derive(Debug, Default, Clone)]
 struct Copied {
@@ -147,15 +139,15 @@ fn recorder() -> (ProgressFn, Arc<Mutex<Copied>>) {
 }
 
 impl Provider {
-    /// Copies `repository:tag` (digest `digest`) from the home region into each of
-    /// `missing`, creating a missing repository first, all before `deadline` less
-    /// [`ANSWER_MARGIN`]. `Err` is the FAILED reason: the image, the region, what was
-    /// copied.
+    /// Copies `repository:tag` (digest `digest`, given as `(tag, digest)`) of stack
+    /// `stack_id` from the home region into each of `missing`, creating a missing
+    /// repository first, all before `deadline` less [`ANSWER_MARGIN`]. `Err` is the FAILED
+    /// reason: the image, the region, what was copied.
     pub(crate) async fn backfill(
         &self,
         props: &TriggerProperties,
-        tag: &str,
-        digest: &str,
+        stack_id: &str,
+        (tag, digest): (&str, &str),
         missing: &[MissingReplica],
         deadline: Instant,
         log: &LogContext,
@@ -167,12 +159,12 @@ impl Provider {
             "{image} exists in {home} but is missing in {}",
             regions.join(", ")
         );
-        if !backfill_allowed(&props.repository_name) {
+        if crate::gate::repository::stack_repository(&props.repository_name, stack_id).is_err() {
             return Err(format!(
-                "{head}. The provider copies only generated repositories ({}/...) into replica \
-                 regions; wait for ECR replication to copy it, or copy it yourself with the same \
-                 digest, then retry. No build was started (it would push the tag again, to \
-                 another digest)",
+                "{head}. The provider copies only the stack's own generated repositories \
+                 ({}/<id>-<stack uuid>) into replica regions; wait for ECR replication to copy \
+                 it, or copy it yourself with the same digest, then retry. No build was started \
+                 (it would push the tag again, to another digest)",
                 cib_contract::REPOSITORY_NAMESPACE
             ));
         }
@@ -338,13 +330,5 @@ mod tests {
                 digest: "sha256:a".into()
             }
         );
-    }
-
-    #[test]
-    fn only_generated_repositories_are_back_filled() {
-        assert!(backfill_allowed("cib/api-1111"));
-        assert!(!backfill_allowed("cib-cache/x"));
-        assert!(!backfill_allowed("cibx/api"));
-        assert!(!backfill_allowed("my-api"));
     }
 }

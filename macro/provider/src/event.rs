@@ -188,6 +188,11 @@ impl BuildStateChange {
             .any(|p| p.phase_type == "POST_BUILD" && p.status.as_deref() == Some("SUCCEEDED"))
     }
 
+    /// Whether the build has ended (any status but IN_PROGRESS).
+    pub fn is_finished(&self) -> bool {
+        !self.status.is_empty() && self.status != "IN_PROGRESS"
+    }
+
     /// The first phase that ended in something other than SUCCEEDED, with its context.
     pub fn failing_phase(&self) -> Option<&Phase> {
         self.phases

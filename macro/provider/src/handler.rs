@@ -97,6 +97,9 @@ impl Provider {
                    "resourceType": request.resource_type,
                    "physicalResourceId": request.physical_resource_id}),
         );
+        if let Err(refusal) = self.verify_request(request).await {
+            return refusal.outcome(&log);
+        }
         let physical_id = match &request.physical_resource_id {
             Some(id) if !id.is_empty() => id.clone(),
             _ => ids::new_physical_id(
@@ -145,6 +148,17 @@ impl Provider {
         url: &str,
         response: CfnResponse,
     ) -> Result<Value, ProviderError> {
+        if !self.trusted_response_url(url) {
+            // Never a PUT to a URL that is not CloudFormation's response bucket: the URL came
+            // with the request, and whoever wrote the request chose it.
+            return Ok(log.refused(
+                "response-url",
+                &format!(
+                    "the response URL is not CloudFormation's response bucket in {}",
+                    self.clients.home_region
+                ),
+            ));
+        }
         let body = response.to_body();
         log.info(
             "answering CloudFormation",
@@ -236,13 +250,25 @@ impl Provider {
                     return self.answer(log, &request.response_url, fail(reason)).await;
                 }
                 Presence::MissingInReplicas { digest, missing } => {
+                    // A copy is a registry write: the stack must have asked for it (and
+                    // `backfill` writes only into a repository of the stack's own).
+                    if let Err(refusal) = self.verify_content(request).await {
+                        return refusal.outcome(log);
+                    }
                     log.info(
                         "image missing in replica regions; copying it from the home region",
                         json!({"tag": tag, "digest": digest,
                                "regions": missing.iter().map(|m| m.region.as_str()).collect::<Vec<_>>()}),
                     );
                     match self
-                        .backfill(&props, &tag, &digest, &missing, deadline, log)
+                        .backfill(
+                            &props,
+                            &request.stack_id,
+                            (&tag, &digest),
+                            &missing,
+                            deadline,
+                            log,
+                        )
                         .await
                     {
                         Ok(()) => Some(digest),
@@ -261,6 +287,10 @@ impl Provider {
         if support == Support::ExistingImagesOnly {
             let reason = contract_version::rebuild_refused();
             return self.answer(log, &request.response_url, fail(reason)).await;
+        }
+        // A build runs commands under the stack's build role: only what its template says.
+        if let Err(refusal) = self.verify_content(request).await {
+            return refusal.outcome(log);
         }
         let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
         let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
@@ -343,21 +373,46 @@ impl Provider {
         Ok(backfill::classify(home_lookup, replicas))
     }
 
-    async fn handle_build_state(&self, state: &BuildStateChange) -> Result<Value, ProviderError> {
-        let mut environment = state.environment.clone();
-        if !environment
-            .iter()
-            .any(|(n, _)| n == "CIB_RESPONSE_PARAMETER")
-            && !state.build_id.is_empty()
-        {
-            match codebuild::build_environment(&self.clients.codebuild, &state.build_id).await {
-                Ok(env) => environment = env,
-                Err(e) => LogContext::default().warn(
-                    "cannot read the build's environment",
-                    json!({"buildId": state.build_id, "error": e.to_string()}),
-                ),
-            }
+    async fn handle_build_state(&self, event: &BuildStateChange) -> Result<Value, ProviderError> {
+        // The event names a build; everything else is read from CodeBuild: anyone who may
+        // invoke the provider can write an event, and a build's variables are whatever its
+        // starter set, so only CodeBuild's own record of the build is believed.
+        if event.build_id.is_empty() {
+            return Ok(json!({"action": "ignored", "why": "no build id"}));
         }
+        let state = match codebuild::build_state(&self.clients.codebuild, &event.build_id).await {
+            Ok(Some(build)) => build,
+            Ok(None) => {
+                return Ok(LogContext::default().refused(
+                    "build-state",
+                    &format!("CodeBuild has no build {}", event.build_id),
+                ));
+            }
+            Err(e) => {
+                LogContext::default().error(
+                    "cannot read the build from CodeBuild",
+                    json!({"buildId": event.build_id, "error": e.to_string()}),
+                );
+                return Err(e);
+            }
+        };
+        if event.needs_answer() && !state.is_finished() {
+            // The event says the build ended, CodeBuild says it runs: a forgery, or CodeBuild
+            // has not caught up yet. Fail the invocation so Lambda asks again later.
+            LogContext::default().refused(
+                "build-state",
+                &format!(
+                    "the event says build {} ended {}, CodeBuild says {}",
+                    event.build_id, event.status, state.status
+                ),
+            );
+            return Err(ProviderError::BadEvent(format!(
+                "build {} is {} in CodeBuild, not ended",
+                event.build_id, state.status
+            )));
+        }
+        let state = &state;
+        let environment = state.environment.clone();
         let get = |name: &str| {
             environment
                 .iter()

@@ -22,20 +22,6 @@ use crate::log::LogContext;
 use crate::response::Status;
 use cib_trigger::index::IndexProperties;
 
-/// Why the provider may not write an index into `repository` for `stack_id`, if it may
-/// not: only the requesting stack's generated repositories (`cib/<id>-<stack uuid>`), the
-/// namespace its IAM policy may write to.
-pub fn refused_repository(repository: &str, stack_id: &str) -> Option<String> {
-    let owned = cib_contract::stack_uuid(stack_id).is_some_and(|uuid| {
-        crate::backfill::backfill_allowed(repository) && repository.ends_with(&format!("-{uuid}"))
-    });
-    (!owned).then(|| {
-        format!(
-            "a multi-platform image needs a repository the template generates (cib/<id>-<stack uuid>); {repository} is not one of this stack's"
-        )
-    })
-}
-
 /// The attributes of the index resource: the index's (`ImageUri`, `ImageDigest`, ...), each
 /// platform's (`ImageUri.amd64`, `ImageDigest.arm64`, ...) and each replica's URI.
 pub fn index_attributes(
@@ -123,6 +109,10 @@ impl Provider {
                 )
                 .await;
         }
+        // The index is a registry write: only into what the stack's template names.
+        if let Err(refusal) = self.verify_content(request).await {
+            return refusal.outcome(log);
+        }
         let props = match IndexProperties::parse(&request.resource_properties) {
             Ok(p) => p,
             Err(e) => {
@@ -137,7 +127,8 @@ impl Provider {
         };
         let outcome = match (
             props.tag(),
-            refused_repository(&props.repository_name, &request.stack_id),
+            crate::gate::repository::stack_repository(&props.repository_name, &request.stack_id)
+                .err(),
         ) {
             (Err(e), _) => Err(e.to_string()),
             (_, Some(reason)) => Err(reason),
@@ -181,27 +172,5 @@ impl Provider {
             log.info("image index written in replica", json!({"region": region}));
         }
         Ok(index.digest.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/11111111-2222-3333-4444-555555555555";
-
-    #[test]
-    fn only_the_stacks_own_generated_repositories_take_an_index() {
-        assert_eq!(
-            refused_repository("cib/web-11111111-2222-3333-4444-555555555555", STACK),
-            None
-        );
-        for other in [
-            "cib/web-99999999-2222-3333-4444-555555555555",
-            "web-11111111-2222-3333-4444-555555555555",
-            "cibx/web-11111111-2222-3333-4444-555555555555",
-        ] {
-            assert!(refused_repository(other, STACK).is_some(), "{other}");
-        }
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod failure_destination;
 pub mod filter_record;
+pub mod gate;
 pub mod handler;
 pub mod ids;
 pub mod index_flow;

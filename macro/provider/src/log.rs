@@ -30,6 +30,18 @@ impl LogContext {
         self.emit("ERROR", message, fields);
     }
 
+    /// Logs a request the provider refused to act on (`"refused": check`, the field a
+    /// metric filter counts) and returns the invocation's summary of it. Nothing was started,
+    /// written or answered for it.
+    pub fn refused(&self, check: &str, reason: &str) -> Value {
+        self.emit(
+            "WARN",
+            "request refused",
+            json!({"refused": check, "reason": reason}),
+        );
+        json!({"action": "refused", "check": check, "reason": reason})
+    }
+
     fn emit(&self, level: &str, message: &str, fields: Value) {
         println!("{}", self.line(level, message, fields));
     }

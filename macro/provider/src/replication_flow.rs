@@ -39,6 +39,13 @@ impl Provider {
         log: &LogContext,
         deadline: Instant,
     ) -> Result<Value, ProviderError> {
+        // Writes follow the stack's template; a Delete removes only the resource's own
+        // record, so the request's identity (checked before) is enough for it.
+        if request.request_type != RequestType::Delete
+            && let Err(refusal) = self.verify_content(request).await
+        {
+            return refusal.outcome(log);
+        }
         let account = ids::account_of(&request.stack_id)
             .unwrap_or_default()
             .to_string();

@@ -31,7 +31,7 @@ use cib_registry::{
 use serde_json::{Value, json};
 
 use crate::aws::s3::{self, ObjectHead};
-use crate::backfill::{ANSWER_MARGIN, MIN_COPY_TIME, Presence, backfill_allowed};
+use crate::backfill::{ANSWER_MARGIN, MIN_COPY_TIME, Presence};
 use crate::error::ProviderError;
 use crate::event::CfnRequest;
 use crate::handler::{Provider, answer_for, image_attributes};
@@ -79,7 +79,12 @@ impl Location {
 
 /// Why the provider will not read `location` into `repository`, before any call: the
 /// bucket is not the one it may read, or the repository is not one it may write.
-pub fn refusal(settings: &Settings, location: &Location, repository: &str) -> Option<String> {
+pub fn refusal(
+    settings: &Settings,
+    location: &Location,
+    repository: &str,
+    stack_id: &str,
+) -> Option<String> {
     match &settings.tarball_bucket {
         None => {
             return Some(format!(
@@ -99,14 +104,7 @@ pub fn refusal(settings: &Settings, location: &Location, repository: &str) -> Op
         }
         Some(_) => {}
     }
-    if !backfill_allowed(repository) {
-        return Some(format!(
-            "property RepositoryName: the provider pushes image tarballs only into generated \
-             repositories ({}/...), not `{repository}`",
-            cib_contract::REPOSITORY_NAMESPACE
-        ));
-    }
-    None
+    crate::gate::repository::stack_repository(repository, stack_id).err()
 }
 
 /// Why an object of `size` bytes cannot be spooled under a limit of `max` bytes.
@@ -148,7 +146,14 @@ impl Provider {
         log: &LogContext,
         deadline: Instant,
     ) -> Result<Value, ProviderError> {
-        let outcome = match self.push_tarball_image(props, log, deadline).await {
+        // The tarball object and the repository are the stack's choice, before any read.
+        if let Err(refusal) = self.verify_content(request).await {
+            return refusal.outcome(log);
+        }
+        let outcome = match self
+            .push_tarball_image(props, &request.stack_id, log, deadline)
+            .await
+        {
             Ok((tag, digest)) => {
                 let mut ok = answer_for(request, physical_id, Status::Success, String::new());
                 ok.data = image_attributes(props, &tag, &digest, &self.clients.home_region);
@@ -163,13 +168,14 @@ impl Provider {
     async fn push_tarball_image(
         &self,
         props: &TriggerProperties,
+        stack_id: &str,
         log: &LogContext,
         deadline: Instant,
     ) -> Result<(String, String), String> {
         let Some(location) = Location::of(props) else {
             return Err("property Source: not an ImageTarball".to_owned());
         };
-        if let Some(reason) = refusal(&self.settings, &location, &props.repository_name) {
+        if let Some(reason) = refusal(&self.settings, &location, &props.repository_name, stack_id) {
             return Err(reason);
         }
         let until = deadline.checked_sub(ANSWER_MARGIN);
@@ -185,7 +191,7 @@ impl Provider {
         };
         let bounded = tokio::time::timeout_at(
             tokio::time::Instant::from_std(until),
-            self.spool_and_push(props, &location, log, deadline),
+            self.spool_and_push(props, stack_id, &location, log, deadline),
         );
         match bounded.await {
             Ok(outcome) => outcome,
@@ -202,6 +208,7 @@ impl Provider {
     async fn spool_and_push(
         &self,
         props: &TriggerProperties,
+        stack_id: &str,
         location: &Location,
         log: &LogContext,
         deadline: Instant,
@@ -258,7 +265,7 @@ impl Provider {
                 digest: existing,
                 missing,
             }) if existing == digest => {
-                self.backfill(props, &tag, &digest, &missing, deadline, log)
+                self.backfill(props, stack_id, (&tag, &digest), &missing, deadline, log)
                     .await?;
                 return Ok((tag, digest));
             }
@@ -305,7 +312,7 @@ impl Provider {
                    "bytesUploaded": report.bytes_uploaded, "manifests": report.manifests}),
         );
         if !props.replica_regions.is_empty() {
-            self.tarball_replicas(props, &tag, &digest, deadline, log)
+            self.tarball_replicas(props, stack_id, &tag, &digest, deadline, log)
                 .await?;
         }
         Ok((tag, digest))
@@ -315,6 +322,7 @@ impl Provider {
     async fn tarball_replicas(
         &self,
         props: &TriggerProperties,
+        stack_id: &str,
         tag: &str,
         digest: &str,
         deadline: Instant,
@@ -323,7 +331,7 @@ impl Provider {
         match self.presence(props, tag).await {
             Ok(Presence::Everywhere { .. }) => Ok(()),
             Ok(Presence::MissingInReplicas { missing, .. }) => {
-                self.backfill(props, tag, digest, &missing, deadline, log)
+                self.backfill(props, stack_id, (tag, digest), &missing, deadline, log)
                     .await
             }
             Ok(Presence::Mismatch {

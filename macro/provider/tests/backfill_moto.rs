@@ -116,7 +116,10 @@ async fn digest_in(env: &Env, region: &str, tag: &str) -> Option<String> {
 async fn handle(env: &Env, props: &Value, request_id: &str, time: Duration) -> Value {
     env.provider
         .handle(
-            cfn_event(env, "Create", request_id, TRIGGER, props, None, None),
+            env.play(&cfn_event(
+                env, "Create", request_id, TRIGGER, props, None, None,
+            ))
+            .await,
             Instant::now() + time,
         )
         .await

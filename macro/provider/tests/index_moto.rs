@@ -96,6 +96,7 @@ async fn run(env: &Env, request_id: &str, props: &Value) -> Value {
         None,
         None,
     );
+    let event = env.play(&event).await;
     env.provider
         .handle(event, Instant::now() + std::time::Duration::from_secs(600))
         .await
@@ -233,6 +234,7 @@ async fn another_stacks_repository_is_refused_and_delete_touches_nothing() {
         None,
         Some("WebImage-1"),
     );
+    let event = env.play(&event).await;
     env.provider
         .handle(event, Instant::now() + std::time::Duration::from_secs(60))
         .await

@@ -4,13 +4,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use cib_testkit::{MotoServer, Outcome, ResponseRecorder, RuntimeApi};
+mod common;
+
+use cib_testkit::{Outcome, RuntimeApi};
 use serde_json::json;
 
-#[test]
-fn the_lambda_answers_an_event_through_the_runtime_loop() {
-    let moto = MotoServer::start();
-    let recorder = ResponseRecorder::start();
+#[tokio::test(flavor = "multi_thread")]
+async fn the_lambda_answers_an_event_through_the_runtime_loop() {
+    let test = common::setup().await;
+    let (moto, recorder) = (&test.moto, &test.recorder);
     let api = RuntimeApi::start();
     let mut env = moto.sdk_env("us-east-1");
     env.push(("CIB_ALLOW_HTTP_RESPONSE_URL".into(), "true".into()));
@@ -25,6 +27,8 @@ fn the_lambda_answers_an_event_through_the_runtime_loop() {
         "ResourceType": "Custom::ContainerImageBuild",
         "ResourceProperties": {}
     });
+    // CloudFormation deletes the resource and waits for this answer.
+    let event = test.play(&event).await;
     let binary = Path::new(env!("CARGO_BIN_EXE_cib-provider"));
     let outcome = api
         .run_once(binary, &env, &event, Duration::from_secs(60))

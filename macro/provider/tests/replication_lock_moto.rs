@@ -83,8 +83,12 @@ async fn race(
 ) {
     let slow = Provider::new(Clients::new(env.sdk.clone()), settings_slow);
     let fast = Provider::new(Clients::new(env.sdk.clone()), settings_fast);
-    let a = event(env, STACK_A, "Create", "a-1", &["a-api"]);
-    let b = event(env, STACK_B, "Create", "b-1", &["b-api"]);
+    let a = env
+        .play(&event(env, STACK_A, "Create", "a-1", &["a-api"]))
+        .await;
+    let b = env
+        .play(&event(env, STACK_B, "Create", "b-1", &["b-api"]))
+        .await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let first = tokio::spawn(async move { slow.handle(a, deadline).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -173,7 +177,11 @@ async fn a_lock_held_too_long_fails_with_a_clear_reason_and_an_expired_one_is_ta
     );
     let deadline = Instant::now() + Duration::from_secs(120);
     impatient
-        .handle(event(&env, STACK_A, "Create", "t-1", &["a-api"]), deadline)
+        .handle(
+            env.play(&event(&env, STACK_A, "Create", "t-1", &["a-api"]))
+                .await,
+            deadline,
+        )
         .await
         .expect("handled");
     let v = answer(&env, "t-1");
@@ -189,7 +197,11 @@ async fn a_lock_held_too_long_fails_with_a_clear_reason_and_an_expired_one_is_ta
     // The holder crashed: once its lease has run out, the lock is taken over.
     put_lease(&env, now() - 1).await;
     impatient
-        .handle(event(&env, STACK_A, "Create", "t-2", &["a-api"]), deadline)
+        .handle(
+            env.play(&event(&env, STACK_A, "Create", "t-2", &["a-api"]))
+                .await,
+            deadline,
+        )
         .await
         .expect("handled");
     assert_eq!(answer(&env, "t-2")["Status"], "SUCCESS");

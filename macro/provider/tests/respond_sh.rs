@@ -98,6 +98,8 @@ fn run(recorder: &ResponseRecorder, env: &[(&str, &str)], builds: &Value) -> Run
         ),
         ("CIB_IMAGE_TAG", "abc123".into()),
         ("CIB_REPLICA_POLL_SECONDS", "1".into()),
+        // The recorder listens on http://127.0.0.1; the URL check itself is tested below.
+        ("CIB_ALLOW_HTTP_RESPONSE_URL", "true".into()),
     ];
     for (k, v) in &base {
         cmd.env(k, v);
@@ -329,6 +331,182 @@ fn a_build_not_started_by_the_provider_answers_nothing() {
     );
     assert!(run.output.status.success(), "{}", stderr(&run));
     assert!(recorder.puts().is_empty());
+}
+
+/// A curl double that logs the URL it was given (its last argument) and succeeds.
+const CURL_DOUBLE: &str = r#"#!/usr/bin/env bash
+printf '%s\n' "${@: -1}" >> "$FAKE_CURL_LOG"
+printf 'args: %s\n' "$*" >> "$FAKE_CURL_LOG"
+"#;
+
+/// Whether respond.sh, in `region`, PUTs to `url` (run with a curl double on PATH and no
+/// test switch), and the script's exit status.
+fn script_puts_to(url: &str, region: &str) -> (bool, bool) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin dir");
+    for (name, text) in [("aws", AWS_DOUBLE), ("curl", CURL_DOUBLE)] {
+        let path = bin.join(name);
+        std::fs::write(&path, text).expect("write double");
+        make_executable(&path);
+    }
+    let curl_log = dir.path().join("curl.log");
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(script())
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        )
+        .env("HOME", dir.path())
+        .env("FAKE_AWS_LOG", dir.path().join("aws.log"))
+        .env("FAKE_CURL_LOG", &curl_log)
+        .env("AWS_REGION", region)
+        .env("CODEBUILD_BUILD_SUCCEEDING", "0")
+        .env("FAKE_BUILDS_JSON", dir.path().join("none.json"))
+        .env("CIB_RESPONSE_URL", url)
+        .env(
+            "CIB_STACK_ID",
+            "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+        )
+        .env("CIB_REQUEST_ID", "req-1")
+        .env("CIB_LOGICAL_ID", "Api")
+        .env("CIB_PHYSICAL_ID", "Api-0011223344556677")
+        .env("CIB_REPOSITORY_URI", REPO_URI)
+        .env("CIB_IMAGE_TAG", "abc123")
+        .output()
+        .expect("bash runs");
+    let logged = std::fs::read_to_string(&curl_log).unwrap_or_default();
+    let put = logged.lines().any(|l| l == url);
+    if put {
+        // Bounded: a response endpoint that never answers cannot hold the phase.
+        assert!(
+            logged.contains("--connect-timeout 10") && logged.contains("--max-time 30"),
+            "{logged}"
+        );
+    }
+    (put, output.status.success())
+}
+
+#[test]
+fn respond_sh_puts_only_where_the_provider_would() {
+    // Every partition's forms, and the lookalikes the provider refuses; the script must
+    // agree with the provider's check (response_url.rs) on each.
+    let cases = [
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/x?X-Amz-Signature=1",
+        ),
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/k",
+        ),
+        (
+            "eu-west-1",
+            "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/k",
+        ),
+        (
+            "eu-west-1",
+            "https://cloudformation-custom-resource-response-euwest1.s3.dualstack.eu-west-1.amazonaws.com/k",
+        ),
+        (
+            "ap-southeast-2",
+            "https://s3.ap-southeast-2.amazonaws.com/cloudformation-custom-resource-response-apsoutheast2/k",
+        ),
+        (
+            "cn-north-1",
+            "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k",
+        ),
+        (
+            "us-gov-west-1",
+            "https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/k",
+        ),
+        (
+            "us-iso-east-1",
+            "https://cloudformation-custom-resource-response-usisoeast1.s3.us-iso-east-1.c2s.ic.gov/k",
+        ),
+        (
+            "us-isob-east-1",
+            "https://cloudformation-custom-resource-response-usisobeast1.s3.us-isob-east-1.sc2s.sgov.gov/k",
+        ),
+        (
+            "us-isof-south-1",
+            "https://cloudformation-custom-resource-response-usisofsouth1.s3.us-isof-south-1.csp.hci.ic.gov/k",
+        ),
+        (
+            "eu-isoe-west-1",
+            "https://cloudformation-custom-resource-response-euisoewest1.s3.eu-isoe-west-1.cloud.adc-e.uk/k",
+        ),
+        (
+            "eusc-de-east-1",
+            "https://cloudformation-custom-resource-response-euscdeeast1.s3.eusc-de-east-1.amazonaws.eu/k",
+        ),
+        ("us-east-1", "https://attacker-bucket.s3.amazonaws.com/k"),
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-useast1x.s3.amazonaws.com/k",
+        ),
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/k",
+        ),
+        (
+            "us-east-1",
+            "https://s3.amazonaws.com/attacker/cloudformation-custom-resource-response-useast1/k",
+        ),
+        (
+            "us-east-1",
+            "https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1",
+        ),
+        (
+            "us-east-1",
+            "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        ),
+        (
+            "us-east-1",
+            "https://user@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        ),
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/k",
+        ),
+        (
+            "us-east-1",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.example/k",
+        ),
+        (
+            "us-east-1",
+            "https://evil.example/cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
+        ),
+        (
+            "us-east-1",
+            "https://Cloudformation-Custom-Resource-Response-Useast1.S3.Amazonaws.com/k",
+        ),
+        (
+            "cn-north-1",
+            "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com/k",
+        ),
+        (
+            "",
+            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        ),
+    ];
+    let mut trusted = 0;
+    for (region, url) in cases {
+        let provider = cib_provider::response_url::is_cloudformation_response_url(url, region);
+        let (put, exit_ok) = script_puts_to(url, region);
+        assert_eq!(
+            put, provider,
+            "respond.sh and the provider disagree on {url} in {region:?}"
+        );
+        assert_eq!(
+            exit_ok, provider,
+            "an answer not sent fails the phase: {url}"
+        );
+        trusted += usize::from(provider);
+    }
+    assert_eq!(trusted, 13, "the table holds both kinds");
 }
 
 #[test]

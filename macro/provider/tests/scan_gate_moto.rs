@@ -191,6 +191,8 @@ fn respond(moto: &MotoServer, extra: &[(&str, &str)]) -> Run {
         ("CIB_SCAN_SCRIPT_GZ", packed_scan_script()),
         ("CIB_SCAN_WAIT_SECONDS", "2"),
         ("CIB_SCAN_POLL_SECONDS", "1"),
+        // The recorder listens on http://127.0.0.1 (respond_sh.rs tests the URL check).
+        ("CIB_ALLOW_HTTP_RESPONSE_URL", "true"),
     ] {
         cmd.env(k, v);
     }

@@ -40,6 +40,7 @@ async fn a_lookup_error_fails_the_resource_instead_of_building() {
         None,
         None,
     );
+    let event = env.play(&event).await;
     provider
         .handle(
             event,

@@ -102,7 +102,7 @@ async fn an_image_missing_in_a_replica_of_a_named_repository_fails_without_a_bui
     assert_eq!(v["Status"], "FAILED", "{v}");
     let reason = v["Reason"].as_str().unwrap_or_default();
     assert!(
-        reason.contains("missing in eu-west-1") && reason.contains("only generated repositories"),
+        reason.contains("missing in eu-west-1") && reason.contains("generated repositories"),
         "{reason}"
     );
 }

@@ -128,6 +128,7 @@ async fn a_full_queue_hands_the_request_on_and_fails_only_when_time_is_up() {
     let event = cfn_event(&env, "Create", "q-1", TRIGGER, &props, None, None);
     let before = now();
     // Little time left in this invocation: the first refusal hands the request on.
+    let event = env.play(&event).await;
     let out = provider
         .handle(event.clone(), Instant::now() + Duration::from_secs(1))
         .await
@@ -173,6 +174,7 @@ async fn a_full_queue_hands_the_request_on_and_fails_only_when_time_is_up() {
     // CodeBuild's shortest queue timeout), a refusal is final.
     let mut late = next.clone();
     late["CibQueueRetry"]["firstSeen"] = json!(now() - (3000 - 60 - 240));
+    let late = env.play(&late).await;
     provider
         .handle(late, Instant::now() + Duration::from_secs(600))
         .await
@@ -208,6 +210,7 @@ async fn a_build_started_on_a_later_attempt_may_queue_only_for_the_time_left() {
     let mut event = cfn_event(&env, "Create", "q-2", TRIGGER, &props, None, None);
     // First seen ten minutes ago: 3000 - 60 - 600 = 2340 s left, 39 minutes.
     event["CibQueueRetry"] = json!({"firstSeen": now() - 600, "attempt": 4});
+    let event = env.play(&event).await;
     let out = provider
         .handle(event, Instant::now() + Duration::from_secs(600))
         .await
@@ -246,6 +249,7 @@ async fn a_failed_re_invocation_answers_failed_with_the_lambda_error() {
         None,
         None,
     );
+    let event = env.play(&event).await;
     provider
         .handle(event, Instant::now() + Duration::from_secs(1))
         .await

@@ -21,6 +21,8 @@
 //! refusals are also printed to the test's output when the server stops, so one the
 //! product swallows is still seen.
 
+pub mod builds;
+pub mod cloudformation;
 pub mod codebuild;
 pub mod ecr;
 mod proxy;

@@ -19,7 +19,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{Caller, Refusal, Violation, check, ecr, region_of_authorization};
+use super::{
+    Caller, Refusal, Violation, builds, check, cloudformation, codebuild, ecr,
+    region_of_authorization,
+};
 
 type Upstream = Client<HttpConnector, Full<Bytes>>;
 
@@ -45,6 +48,8 @@ pub struct StrictProxy {
     addr: SocketAddr,
     refusals: Arc<Mutex<Vec<Refusal>>>,
     operations: Arc<Mutex<Vec<String>>>,
+    played: Arc<Mutex<cloudformation::Played>>,
+    builds: Arc<Mutex<builds::Declared>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -55,6 +60,8 @@ struct Shared {
     account: String,
     refusals: Arc<Mutex<Vec<Refusal>>>,
     operations: Arc<Mutex<Vec<String>>>,
+    played: Arc<Mutex<cloudformation::Played>>,
+    builds: Arc<Mutex<builds::Declared>>,
 }
 
 impl StrictProxy {
@@ -84,12 +91,16 @@ impl StrictProxy {
         };
         let refusals: Arc<Mutex<Vec<Refusal>>> = Arc::default();
         let operations: Arc<Mutex<Vec<String>>> = Arc::default();
+        let played: Arc<Mutex<cloudformation::Played>> = Arc::default();
+        let builds: Arc<Mutex<builds::Declared>> = Arc::default();
         let shared = Arc::new(Shared {
             upstream: Client::builder(TokioExecutor::new()).build_http(),
             upstream_base: format!("http://127.0.0.1:{upstream_port}"),
             account: account.to_string(),
             refusals: Arc::clone(&refusals),
             operations: Arc::clone(&operations),
+            played: Arc::clone(&played),
+            builds: Arc::clone(&builds),
         });
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, stopped)));
@@ -97,6 +108,8 @@ impl StrictProxy {
             addr,
             refusals,
             operations,
+            played,
+            builds,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -119,6 +132,48 @@ impl StrictProxy {
         match self.operations.lock() {
             Ok(o) => o.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Declares that moto stack `moto_stack_id` plays the stack `stack_id` from now on (see
+    /// [`cloudformation`]).
+    pub fn play_stack(&self, stack_id: &str, moto_stack_id: &str) {
+        self.with_played(|p| {
+            p.stacks
+                .insert(stack_id.to_string(), moto_stack_id.to_string());
+        });
+    }
+
+    /// Declares the status and physical id CloudFormation shows for resource `logical_id`
+    /// of stack `stack_id` while it waits for the provider (see [`cloudformation`]).
+    pub fn set_resource_state(
+        &self,
+        stack_id: &str,
+        logical_id: &str,
+        status: &str,
+        physical_id: Option<&str>,
+    ) {
+        self.with_played(|p| {
+            p.resources.insert(
+                (stack_id.to_string(), logical_id.to_string()),
+                (status.to_string(), physical_id.map(str::to_string)),
+            );
+        });
+    }
+
+    /// Declares build `id` (`project:uuid`) as CodeBuild reports it in `BatchGetBuilds`
+    /// (see [`builds`]).
+    pub fn declare_build(&self, id: &str, build: Value) {
+        match self.builds.lock() {
+            Ok(mut b) => b.insert(id.to_string(), build),
+            Err(poisoned) => poisoned.into_inner().insert(id.to_string(), build),
+        };
+    }
+
+    fn with_played(&self, change: impl FnOnce(&mut cloudformation::Played)) {
+        match self.played.lock() {
+            Ok(mut p) => change(&mut p),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
         }
     }
 
@@ -174,13 +229,6 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let operation = header(&parts, "x-amz-target")
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
-    match shared.operations.lock() {
-        Ok(mut o) => o.push(operation),
-        Err(poisoned) => poisoned.into_inner().push(operation),
-    }
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
@@ -190,10 +238,81 @@ async fn handle(
             ));
         }
     };
+    // Query-protocol calls (CloudFormation) name their operation in the form body.
+    let fields = if header(&parts, CONTENT_TYPE.as_str())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+    {
+        cloudformation::form(&body)
+    } else {
+        Default::default()
+    };
+    let operation = header(&parts, "x-amz-target")
+        .map(str::to_owned)
+        .or_else(|| fields.get("Action").map(|a| format!("Action={a}")))
+        .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
+    match shared.operations.lock() {
+        Ok(mut o) => o.push(operation),
+        Err(poisoned) => poisoned.into_inner().push(operation),
+    }
     if let Some(violation) = inspect(&shared, &parts, &body).await {
         return Ok(refuse(&shared, &parts, violation));
     }
-    Ok(forward(&shared, parts, body).await)
+    if header(&parts, "x-amz-target")
+        == Some(format!("{}.BatchGetBuilds", codebuild::TARGET_PREFIX).as_str())
+    {
+        return Ok(batch_get_builds(&shared, parts, body).await);
+    }
+    if fields.is_empty() {
+        return Ok(forward(&shared, parts, body).await);
+    }
+    let played = match shared.played.lock() {
+        Ok(p) => p.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let body = cloudformation::request_body(&fields, &played).map_or(body, Bytes::from);
+    let mut parts = parts;
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    let response = forward(&shared, parts, body).await;
+    let (mut head, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let changed = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| cloudformation::answer(&fields, text, &played));
+    match changed {
+        Some(text) => {
+            head.headers.remove(hyper::header::CONTENT_LENGTH);
+            Ok(Response::from_parts(head, Full::new(Bytes::from(text))))
+        }
+        None => Ok(Response::from_parts(head, Full::new(bytes))),
+    }
+}
+
+/// `BatchGetBuilds`, with the builds a test declared (see [`builds`]).
+async fn batch_get_builds(shared: &Shared, parts: Parts, body: Bytes) -> Response<Full<Bytes>> {
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut parts = parts;
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    let response = forward(shared, parts, body).await;
+    let (mut head, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let declared = match shared.builds.lock() {
+        Ok(b) => b.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let moto: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    match builds::answer(&request, &moto, &declared) {
+        Some(v) if head.status.is_success() => {
+            head.headers.remove(hyper::header::CONTENT_LENGTH);
+            Response::from_parts(head, Full::new(Bytes::from(v.to_string())))
+        }
+        _ => Response::from_parts(head, Full::new(bytes)),
+    }
 }
 
 /// The limit a JSON-protocol request breaks, if any.

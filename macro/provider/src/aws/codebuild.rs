@@ -93,27 +93,64 @@ pub async fn start_build_queued(
     }
 }
 
-/// The environment variables a build was started with (name, value).
-pub async fn build_environment(
+/// The build `build_id` (an id `project:uuid`, or its ARN) as CodeBuild reports it, in the
+/// shape of a build-state event, or `None` when CodeBuild has no such build.
+pub async fn build_state(
     client: &Client,
     build_id: &str,
-) -> Result<Vec<(String, String)>, ProviderError> {
+) -> Result<Option<crate::event::BuildStateChange>, ProviderError> {
+    let id = build_id
+        .rsplit_once(":build/")
+        .map_or(build_id, |(_, id)| id);
     let out = client
         .batch_get_builds()
-        .ids(build_id)
+        .ids(id)
         .send()
         .await
         .map_err(|e| ProviderError::Aws {
             operation: "CodeBuild BatchGetBuilds",
             message: aws_sdk_codebuild::error::DisplayErrorContext(&e).to_string(),
         })?;
-    Ok(out
+    let Some(build) = out
         .builds()
         .iter()
-        .flat_map(|b| b.environment())
-        .flat_map(|env| env.environment_variables())
-        .map(|v| (v.name().to_string(), v.value().to_string()))
-        .collect())
+        .find(|b| b.id() == Some(id) || b.arn() == Some(build_id))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(crate::event::BuildStateChange {
+        status: build
+            .build_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        build_id: build.arn().or(build.id()).unwrap_or(build_id).to_string(),
+        project_name: build.project_name().unwrap_or_default().to_string(),
+        environment: build
+            .environment()
+            .map(|env| env.environment_variables())
+            .unwrap_or_default()
+            .iter()
+            .map(|v| (v.name().to_string(), v.value().to_string()))
+            .collect(),
+        phases: build
+            .phases()
+            .iter()
+            .map(|p| crate::event::Phase {
+                phase_type: p
+                    .phase_type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                status: p.phase_status().map(|s| s.as_str().to_string()),
+                context: p
+                    .contexts()
+                    .iter()
+                    .filter_map(|c| c.message())
+                    .find(|m| !m.trim().is_empty() && *m != ": ")
+                    .map(str::to_string),
+            })
+            .collect(),
+        log_link: build.logs().and_then(|l| l.deep_link()).map(str::to_string),
+    }))
 }
 
 /// The project named `name` as BatchGetProjects describes it (its tags), or `None` when

@@ -1,6 +1,7 @@
 //! Thin adapters over the AWS SDK and the HTTP PUT of the response. No decisions here: they
 //! translate plain data to calls and errors to [`crate::error::ProviderError`].
 
+pub mod cloudformation;
 pub mod codebuild;
 pub mod ecr;
 pub mod invoke;
@@ -21,6 +22,8 @@ pub struct Clients {
     sdk: SdkConfig,
     /// The provider's own region (the stack's).
     pub home_region: String,
+    /// CloudFormation in the home region (the gate's reads of the requesting stack).
+    pub cloudformation: aws_sdk_cloudformation::Client,
     /// CodeBuild in the home region.
     pub codebuild: aws_sdk_codebuild::Client,
     /// ECR in the home region.
@@ -50,6 +53,7 @@ impl Clients {
     pub fn new(sdk: SdkConfig) -> Clients {
         let home_region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
         Clients {
+            cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
             codebuild: aws_sdk_codebuild::Client::new(&sdk),
             ecr: aws_sdk_ecr::Client::new(&sdk),
             ssm: aws_sdk_ssm::Client::new(&sdk),

@@ -84,12 +84,49 @@ pub async fn setup() -> Env {
     let recorder = ResponseRecorder::start();
     let sdk = sdk_for(&moto, HOME).await;
     create_state_table(&sdk).await;
+    install_provider_function(&sdk).await;
     let provider = Provider::new(Clients::new(sdk.clone()), test_settings());
     Env {
         moto,
         recorder,
         sdk,
         provider,
+    }
+}
+
+/// The provider's function name, as the support stack names it.
+pub const PROVIDER_FUNCTION: &str = "ContainerImageBuild-Provider";
+
+/// The provider function in moto (a stack of its own, as the support stack installs it), so
+/// that stacks holding our custom resources can be created: CloudFormation looks up a
+/// custom resource's ServiceToken.
+pub async fn install_provider_function(sdk: &SdkConfig) {
+    let template = json!({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}]}}},
+        "Provider": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": PROVIDER_FUNCTION, "Runtime": "provided.al2023",
+            "Handler": "bootstrap", "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"ZipFile": "bootstrap"}}}
+    }});
+    aws_sdk_cloudformation::Client::new(sdk)
+        .create_stack()
+        .stack_name("ContainerImageBuild")
+        .template_body(template.to_string())
+        .send()
+        .await
+        .expect("install the provider function");
+}
+
+/// The status CloudFormation shows for a custom resource while it waits for the answer to
+/// a request of `request_type`.
+pub fn waiting_status(request_type: &str) -> &'static str {
+    match request_type {
+        "Create" => "CREATE_IN_PROGRESS",
+        "Update" => "UPDATE_IN_PROGRESS",
+        _ => "DELETE_IN_PROGRESS",
     }
 }
 
@@ -208,11 +245,113 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// Sends `event` as CloudFormation would: a CloudFormation request is played first
+    /// ([`Env::play`]), so its stack holds the resource as the request says and waits for it.
     pub async fn handle(&self, event: &Value) -> Value {
+        let event = self.play(event).await;
         self.provider
-            .handle(event.clone(), Instant::now() + Duration::from_secs(120))
+            .handle(event, Instant::now() + Duration::from_secs(120))
             .await
             .expect("handled")
+    }
+
+    /// Plays CloudFormation's side of `event` when it is a CloudFormation request: a moto
+    /// stack whose template holds the resource with the request's properties stands for the
+    /// request's stack, and the resource waits for this answer (status and physical id, see
+    /// `cib_testkit::strict::cloudformation`). Returns the event as CloudFormation sends it
+    /// (with `ServiceToken` in its properties). Other events pass unchanged.
+    pub async fn play(&self, event: &Value) -> Value {
+        let mut event = event.clone();
+        if event["detail-type"] == "CodeBuild Build State Change" {
+            self.play_build(&event);
+            return event;
+        }
+        let (Some(request_type), Some(stack_id), Some(logical_id), Some(kind)) = (
+            event["RequestType"].as_str().map(str::to_string),
+            event["StackId"].as_str().map(str::to_string),
+            event["LogicalResourceId"].as_str().map(str::to_string),
+            event["ResourceType"].as_str().map(str::to_string),
+        ) else {
+            return event;
+        };
+        let token = format!("arn:aws:lambda:{HOME}:{ACCOUNT}:function:{PROVIDER_FUNCTION}");
+        if event["ResourceProperties"].get("ServiceToken").is_none() {
+            event["ResourceProperties"]["ServiceToken"] = json!(token);
+        }
+        let template = json!({"Resources": {logical_id.as_str(): {
+            "Type": kind, "Properties": event["ResourceProperties"]}}});
+        let played = self.deploy(&template).await;
+        self.moto.play_stack(&stack_id, &played);
+        self.moto.set_resource_state(
+            &stack_id,
+            &logical_id,
+            waiting_status(&request_type),
+            event["PhysicalResourceId"].as_str(),
+        );
+        event
+    }
+
+    /// Plays CodeBuild's side of a build-state event: the build it reports is declared to
+    /// the strict layer as `BatchGetBuilds` would report it (moto runs no build), with the
+    /// event's status, project, phases, variables and log link.
+    pub fn play_build(&self, event: &Value) {
+        let detail = &event["detail"];
+        let arn = detail["build-id"].as_str().unwrap_or_default();
+        let id = arn.rsplit_once(":build/").map_or(arn, |(_, id)| id);
+        let info = &detail["additional-information"];
+        let phases: Vec<Value> = info["phases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                let mut phase = json!({"phaseType": p["phase-type"]});
+                if let Some(status) = p.get("phase-status") {
+                    phase["phaseStatus"] = status.clone();
+                }
+                let contexts: Vec<Value> = p["phase-context"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|m| json!({"message": m}))
+                    .collect();
+                phase["contexts"] = json!(contexts);
+                phase
+            })
+            .collect();
+        let variables: Vec<Value> = info["environment"]["environment-variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| json!({"name": v["name"], "value": v["value"], "type": v["type"]}))
+            .collect();
+        let build = json!({
+            "id": id,
+            "arn": arn,
+            "buildStatus": detail["build-status"],
+            "projectName": detail["project-name"],
+            "phases": phases,
+            "environment": {"type": "ARM_CONTAINER", "image": "aws/codebuild/amazonlinux-aarch64-standard:3.0",
+                            "computeType": "BUILD_GENERAL1_SMALL", "environmentVariables": variables},
+            "logs": {"deepLink": info["logs"]["deep-link"]}
+        });
+        self.moto.declare_build(id, build);
+    }
+
+    /// Creates a moto stack from `template` (JSON); returns its id.
+    pub async fn deploy(&self, template: &Value) -> String {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static PLAYED: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("cib-play-{}", PLAYED.fetch_add(1, Ordering::Relaxed));
+        aws_sdk_cloudformation::Client::new(&self.sdk)
+            .create_stack()
+            .stack_name(name)
+            .template_body(template.to_string())
+            .send()
+            .await
+            .expect("create stack")
+            .stack_id()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 

@@ -1,12 +1,13 @@
-//! CloudFormation's intrinsic functions, evaluated before a deploy with what is known then:
-//! parameter values, pseudo parameters, the physical IDs of the stack's existing resources
-//! and the attributes `cib plan` can predict.
+//! CloudFormation's intrinsic functions, evaluated with what is known outside
+//! CloudFormation: parameter values, pseudo parameters, the physical IDs of the stack's
+//! resources and the attributes the caller can derive. `cib plan` resolves a template before
+//! a deploy with it; the provider resolves the stack's own template during one, to confirm
+//! what a request says.
 //!
-//! A value only CloudFormation knows during the deploy (an attribute of a resource, a
-//! resource this deploy creates, an SSM parameter, an import) becomes an *unknown*: a
-//! placeholder string standing for it, with its [`Cause`]. A function applied to an unknown
-//! is unknown with the same cause, so the placeholder is always a whole value, never part
-//! of a string. Pure: no I/O.
+//! A value only CloudFormation knows (an attribute of a resource, a resource a deploy
+//! creates, an SSM parameter, an import) becomes an *unknown*: a placeholder string standing
+//! for it, with its [`Cause`]. A function applied to an unknown is unknown with the same
+//! cause, so the placeholder is always a whole value, never part of a string. Pure: no I/O.
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,134 @@
+//! The gate every request passes before the provider acts on it.
+//!
+//! The provider is shared by every stack of the account and region, and anyone who deploys
+//! a stack may invoke it with an event of their own. So an event proves nothing by itself:
+//!
+//! 1. [`Provider::verify_request`], for every CloudFormation request before anything else:
+//!    the response URL is CloudFormation's response bucket of this region, and
+//!    CloudFormation confirms the stack, the resource, its type, that it waits for this
+//!    answer, and its physical id ([`identity`]). A refused request is logged (`"refused"`
+//!    field) and neither answered nor acted on.
+//! 2. [`Provider::verify_content`], before a flow starts a build or writes to a registry:
+//!    the request's properties are what the stack's own template says, resolved from the
+//!    stack ([`stack`], [`content`]). Answers from an image that already exists need only
+//!    step 1: they start and write nothing.
+
+pub mod content;
+pub mod identity;
+pub mod repository;
+pub mod stack;
+
+use serde_json::Value;
+
+use crate::aws::cloudformation;
+use crate::error::ProviderError;
+use crate::event::CfnRequest;
+use crate::handler::Provider;
+use crate::log::LogContext;
+
+/// Why the gate did not let a request through.
+#[derive(Debug)]
+pub enum Refusal {
+    /// AWS does not confirm the request: it is not acted on and not answered.
+    Refused {
+        /// Which check refused it (`response-url`, `stack-resource`, `template`).
+        check: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// AWS could not be asked (throttled past retries, denied): the invocation fails, so
+    /// Lambda retries it and, failing that, the failure responder answers.
+    Unavailable(ProviderError),
+}
+
+impl Refusal {
+    fn refused(check: &'static str, reason: String) -> Refusal {
+        Refusal::Refused { check, reason }
+    }
+
+    /// The invocation's result for this refusal: a logged summary, or the error that fails
+    /// the invocation.
+    pub fn outcome(self, log: &LogContext) -> Result<Value, ProviderError> {
+        match self {
+            Refusal::Refused { check, reason } => Ok(log.refused(check, &reason)),
+            Refusal::Unavailable(e) => {
+                log.error(
+                    "cannot verify the request with AWS",
+                    serde_json::json!({"error": e.to_string()}),
+                );
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Provider {
+    /// Step 1: the request's response URL, stack and resource, as CloudFormation confirms
+    /// them. Returns the stack's parsed ARN.
+    pub async fn verify_request(
+        &self,
+        request: &CfnRequest,
+    ) -> Result<identity::StackArn, Refusal> {
+        if !self.trusted_response_url(&request.response_url) {
+            return Err(Refusal::refused(
+                "response-url",
+                format!(
+                    "the response URL is not CloudFormation's response bucket in {}",
+                    self.clients.home_region
+                ),
+            ));
+        }
+        if identity::parse_stack_arn(&request.stack_id).is_none() {
+            return Err(Refusal::refused(
+                "stack-resource",
+                format!("StackId `{}` is not a stack ARN", request.stack_id),
+            ));
+        }
+        let found = cloudformation::stack_resource(
+            &self.clients.cloudformation,
+            &request.stack_id,
+            &request.logical_resource_id,
+        )
+        .await
+        .map_err(Refusal::Unavailable)?;
+        identity::judge(request, found.as_ref(), &self.clients.home_region)
+            .map_err(|reason| Refusal::refused("stack-resource", reason))
+    }
+
+    /// Step 2: the request's properties are what the stack's own template says (resolved
+    /// from the stack), so what runs and where it writes is the stack's choice.
+    pub async fn verify_content(&self, request: &CfnRequest) -> Result<(), Refusal> {
+        let arn = identity::parse_stack_arn(&request.stack_id).ok_or_else(|| {
+            Refusal::refused(
+                "stack-resource",
+                format!("StackId `{}` is not a stack ARN", request.stack_id),
+            )
+        })?;
+        let cfn = &self.clients.cloudformation;
+        let body = cloudformation::processed_template(cfn, &request.stack_id)
+            .await
+            .map_err(Refusal::Unavailable)?;
+        let (template, _) = cib_engine::template::parse(body.as_bytes()).map_err(|e| {
+            Refusal::refused(
+                "template",
+                format!("the stack's template cannot be read: {e}"),
+            )
+        })?;
+        let state = cloudformation::stack_state(cfn, &request.stack_id)
+            .await
+            .map_err(Refusal::Unavailable)?;
+        let resolved = stack::resolve_resource(
+            &template,
+            &request.logical_resource_id,
+            &request.resource_type,
+            &request.stack_id,
+            &arn,
+            &state,
+        )
+        .map_err(|reason| Refusal::refused("template", reason))?;
+        content::compare(&resolved.properties, &request.resource_properties, &|i| {
+            resolved.causes.get(i).cloned()
+        })
+        .map_err(|reason| Refusal::refused("template", reason))
+    }
+}
