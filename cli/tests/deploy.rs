@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::{cib_on, run, text};
+use common::{cib_on, describe, run, sdk_on, text};
 
 use std::fs;
 use std::path::Path;
@@ -445,6 +445,52 @@ fn bootstrap_copies_the_pinned_builder_image_into_ecr_once() {
 }
 
 #[test]
+fn bootstrap_refuses_an_artifact_bucket_another_account_owns() {
+    let moto = MotoServer::start();
+    // Bucket names are global: another account took the name bootstrap would use.
+    let (runtime, config) = sdk_on(&moto);
+    runtime.block_on(async {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket("cib-artifacts-123456789012-us-east-1")
+        .customize()
+        .mutate_request(|request| {
+            request
+                .headers_mut()
+                .insert("x-moto-account-id", "999999999999");
+        })
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create the other account's bucket: {e}"));
+    });
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let output = bootstrap(&moto, &fake_artifacts(dir.path()));
+    assert!(!output.status.success(), "{}", describe(&output));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("cib-artifacts-123456789012-us-east-1")
+            && stderr.contains("does not own it")
+            && stderr.contains("--s3-bucket"),
+        "{stderr}"
+    );
+    let ops = moto.operations();
+    assert!(
+        !ops.iter()
+            .any(|o| o.starts_with("PUT /cib-artifacts-123456789012-us-east-1/cib/")),
+        "nothing written into the other account's bucket: {ops:?}"
+    );
+    assert!(
+        !ops.iter()
+            .any(|o| o == "Action=CreateStack" || o == "Action=CreateChangeSet"),
+        "no support stack: {ops:?}"
+    );
+}
+
+#[test]
 fn bootstrap_creates_the_support_stack_then_changes_nothing() {
     let moto = MotoServer::start();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -452,6 +498,11 @@ fn bootstrap_creates_the_support_stack_then_changes_nothing() {
 
     let first = bootstrap(&moto, &artifacts);
     ok(&first);
+    assert_eq!(
+        moto.unowned_s3_calls(),
+        Vec::<String>::new(),
+        "every S3 call of bootstrap names the bucket's owner"
+    );
     let stdout = text(&first.stdout);
     assert!(stdout.contains("+ ProviderFunction"), "{stdout}");
     assert!(

@@ -192,6 +192,11 @@ impl MotoServer {
         self.proxy().declare_build(id, build);
     }
 
+    /// Every S3 call that named no bucket owner ([`StrictProxy::unowned_s3_calls`]).
+    pub fn unowned_s3_calls(&self) -> Vec<String> {
+        self.proxy().unowned_s3_calls()
+    }
+
     /// Every request the strict layer refused so far, as AWS would have.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.proxy().refusals()

@@ -1,4 +1,9 @@
 //! S3: does a key exist, and upload bytes (multipart with progress when large).
+//!
+//! Every call but CreateBucket names `owner`, the account that must own the bucket
+//! (`ExpectedBucketOwner`): bucket names are global, and S3 answers 403 instead of acting
+//! when another account owns a bucket of that name
+//! (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html).
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -12,8 +17,15 @@ pub const MULTIPART_THRESHOLD: usize = 16 * 1024 * 1024;
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// True when `bucket` has `key` (HeadObject); a missing key is `false`, anything else an error.
-pub async fn exists(client: &Client, bucket: &str, key: &str) -> Result<bool, String> {
-    match client.head_object().bucket(bucket).key(key).send().await {
+pub async fn exists(client: &Client, bucket: &str, owner: &str, key: &str) -> Result<bool, String> {
+    match client
+        .head_object()
+        .bucket(bucket)
+        .expected_bucket_owner(owner)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(err) => {
             if err
@@ -31,19 +43,33 @@ pub async fn exists(client: &Client, bucket: &str, key: &str) -> Result<bool, St
     }
 }
 
-/// True when the bucket exists and the caller can reach it.
-pub async fn bucket_exists(client: &Client, bucket: &str) -> Result<bool, String> {
-    match client.head_bucket().bucket(bucket).send().await {
+/// True when the bucket exists and account `owner` owns it; false when no bucket has that
+/// name. A bucket of that name owned by another account (or one `owner` may not reach) is
+/// an error that says so.
+pub async fn bucket_exists(client: &Client, bucket: &str, owner: &str) -> Result<bool, String> {
+    match client
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner(owner)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(err) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
             let missing = err
                 .as_service_error()
                 .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found)
-                || err
-                    .raw_response()
-                    .is_some_and(|r| r.status().as_u16() == 404);
+                || status == Some(404);
             if missing {
                 Ok(false)
+            } else if status == Some(403) {
+                Err(format!(
+                    "bucket {bucket} exists but account {owner} does not own it (S3 answered \
+                     403 to HeadBucket with ExpectedBucketOwner {owner}): bucket names are \
+                     global, so another account may have created it first, and nothing is \
+                     read from or written to it; name a bucket of your own with --s3-bucket"
+                ))
             } else {
                 Err(format!(
                     "cannot look up bucket {bucket}: {}",
@@ -77,12 +103,13 @@ pub async fn create_bucket(client: &Client, bucket: &str, region: &str) -> Resul
 pub async fn upload(
     client: &Client,
     bucket: &str,
+    owner: &str,
     key: &str,
     bytes: &[u8],
     progress: impl FnMut(usize, usize),
 ) -> Result<(), String> {
     let read = |offset: usize, len: usize| Ok(bytes[offset..offset + len].to_vec());
-    upload_parts(client, bucket, key, bytes.len(), read, progress).await
+    upload_parts(client, bucket, owner, key, bytes.len(), read, progress).await
 }
 
 /// Uploads the file at `path` like [`upload`], one part in memory at a time (an image
@@ -90,6 +117,7 @@ pub async fn upload(
 pub async fn upload_file(
     client: &Client,
     bucket: &str,
+    owner: &str,
     key: &str,
     path: &std::path::Path,
     progress: impl FnMut(usize, usize),
@@ -106,7 +134,7 @@ pub async fn upload_file(
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(buf)
     };
-    upload_parts(client, bucket, key, size, read, progress).await
+    upload_parts(client, bucket, owner, key, size, read, progress).await
 }
 
 /// Uploads `total` bytes that `read(offset, len)` gives, in one PUT below
@@ -114,6 +142,7 @@ pub async fn upload_file(
 async fn upload_parts(
     client: &Client,
     bucket: &str,
+    owner: &str,
     key: &str,
     total: usize,
     read: impl Fn(usize, usize) -> Result<Vec<u8>, String>,
@@ -124,6 +153,7 @@ async fn upload_parts(
         client
             .put_object()
             .bucket(bucket)
+            .expected_bucket_owner(owner)
             .key(key)
             .body(ByteStream::from(read(0, total)?))
             .send()
@@ -135,6 +165,7 @@ async fn upload_parts(
     let started = client
         .create_multipart_upload()
         .bucket(bucket)
+        .expected_bucket_owner(owner)
         .key(key)
         .send()
         .await
@@ -152,6 +183,7 @@ async fn upload_parts(
             Ok(chunk) => client
                 .upload_part()
                 .bucket(bucket)
+                .expected_bucket_owner(owner)
                 .key(key)
                 .upload_id(&upload_id)
                 .part_number(number)
@@ -167,6 +199,7 @@ async fn upload_parts(
                 let _ = client
                     .abort_multipart_upload()
                     .bucket(bucket)
+                    .expected_bucket_owner(owner)
                     .key(key)
                     .upload_id(&upload_id)
                     .send()
@@ -186,6 +219,7 @@ async fn upload_parts(
     client
         .complete_multipart_upload()
         .bucket(bucket)
+        .expected_bucket_owner(owner)
         .key(key)
         .upload_id(&upload_id)
         .multipart_upload(
@@ -203,13 +237,14 @@ async fn upload_parts(
 pub async fn upload_if_absent(
     client: &Client,
     bucket: &str,
+    owner: &str,
     key: &str,
     bytes: &[u8],
     progress: impl FnMut(usize, usize),
 ) -> Result<bool, String> {
-    if exists(client, bucket, key).await? {
+    if exists(client, bucket, owner, key).await? {
         return Ok(false);
     }
-    upload(client, bucket, key, bytes, progress).await?;
+    upload(client, bucket, owner, key, bytes, progress).await?;
     Ok(true)
 }

@@ -93,15 +93,14 @@ async fn run_async(args: &BootstrapArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         None => SUPPORT_TEMPLATE.to_owned(),
     };
+    let account = clients.account_id().await?;
     let bucket = match &args.s3_bucket {
         Some(bucket) => bucket.clone(),
-        None => format!(
-            "cib-artifacts-{}-{}",
-            clients.account_id().await?,
-            clients.region
-        ),
+        None => format!("cib-artifacts-{account}-{}", clients.region),
     };
-    if !s3::bucket_exists(&clients.s3, &bucket).await? {
+    // Bucket names are global: a bucket of this name that another account created first is
+    // refused here (ExpectedBucketOwner), never written to.
+    if !s3::bucket_exists(&clients.s3, &bucket, &account).await? {
         s3::create_bucket(&clients.s3, &bucket, &clients.region).await?;
         eprintln!("created bucket {bucket}");
     }
@@ -114,7 +113,7 @@ async fn run_async(args: &BootstrapArgs) -> Result<(), String> {
     parameters.insert("BuilderImage".to_owned(), builder_image);
     for (parameter, dir) in ARTIFACTS {
         let path = artifacts.join(dir).join("bootstrap.zip");
-        let key = upload_artifact(&clients, &bucket, &path).await?;
+        let key = upload_artifact(&clients, &bucket, &account, &path).await?;
         parameters.insert(parameter.to_owned(), key);
     }
     let stack = apply::existing_stack(&clients, &args.stack_name).await?;
@@ -162,7 +161,12 @@ fn default_artifacts() -> PathBuf {
 }
 
 /// Uploads one Lambda zip under `cib/lambda/<sha256>.zip` unless it is there; returns the key.
-async fn upload_artifact(clients: &Clients, bucket: &str, path: &Path) -> Result<String, String> {
+async fn upload_artifact(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    path: &Path,
+) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| {
         format!(
             "cannot read the Lambda artifact {}: {e} (build it with scripts/build-lambdas.sh, or pass --artifacts DIR)",
@@ -170,7 +174,7 @@ async fn upload_artifact(clients: &Clients, bucket: &str, path: &Path) -> Result
         )
     })?;
     let key = format!("cib/lambda/{}.zip", hex::encode(Sha256::digest(&bytes)));
-    if s3::upload_if_absent(&clients.s3, bucket, &key, &bytes, |_, _| {}).await? {
+    if s3::upload_if_absent(&clients.s3, bucket, owner, &key, &bytes, |_, _| {}).await? {
         eprintln!("uploaded {} to s3://{bucket}/{key}", path.display());
     }
     Ok(key)

@@ -126,8 +126,10 @@ pub async fn prepare(clients: &Clients, inputs: &Inputs<'_>) -> Result<Prepared,
     let needs_bucket = !crate::package::directory_sources(&value)?.is_empty();
     let packaged = match (&bucket, needs_bucket) {
         (Some(bucket), true) => {
+            let owner = clients.account_id().await?;
             let destination = Destination {
                 bucket,
+                owner: &owner,
                 prefix: inputs.s3_prefix,
                 upload: inputs.upload,
             };
@@ -253,7 +255,16 @@ async fn template_source(
         Some(p) if !p.is_empty() => format!("{p}/{name}"),
         _ => name,
     };
-    s3::upload_if_absent(&clients.s3, bucket, &key, body.as_bytes(), |_, _| {}).await?;
+    let owner = clients.account_id().await?;
+    s3::upload_if_absent(
+        &clients.s3,
+        bucket,
+        &owner,
+        &key,
+        body.as_bytes(),
+        |_, _| {},
+    )
+    .await?;
     Ok(TemplateSource::Url(template_url(
         bucket,
         &key,

@@ -66,8 +66,10 @@ fn run_inner(args: &PackageArgs) -> Result<(), String> {
     let runtime = aws::runtime()?;
     let packaged = runtime.block_on(async {
         let clients = Clients::load(args.region.as_deref()).await?;
+        let owner = clients.account_id().await?;
         let destination = Destination {
             bucket: &args.s3_bucket,
+            owner: &owner,
             prefix: args.s3_prefix.as_deref(),
             upload: true,
         };

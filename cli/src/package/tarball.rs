@@ -136,10 +136,11 @@ pub async fn package(
             .map_err(|e| format!("{at}: {e}"))?;
         let key = s3_key(destination.prefix, &sha);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let uploaded = if s3::exists(client, destination.bucket, &key).await? {
+        let (bucket, owner) = (destination.bucket, destination.owner);
+        let uploaded = if s3::exists(client, bucket, owner, &key).await? {
             false
         } else {
-            s3::upload_file(client, destination.bucket, &key, &path, |_, _| {}).await?;
+            s3::upload_file(client, bucket, owner, &key, &path, |_, _| {}).await?;
             true
         };
         eprintln!(

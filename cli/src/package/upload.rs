@@ -15,6 +15,8 @@ use crate::aws::s3;
 pub struct Destination<'a> {
     /// The bucket.
     pub bucket: &'a str,
+    /// The account that must own it (every S3 call passes it as `ExpectedBucketOwner`).
+    pub owner: &'a str,
     /// Optional key prefix.
     pub prefix: Option<&'a str>,
     /// Upload what S3 lacks; when false, only the keys are computed (`cib plan` changes
@@ -56,6 +58,7 @@ pub async fn package(
                 let uploaded = s3::upload_if_absent(
                     client,
                     destination.bucket,
+                    destination.owner,
                     &key,
                     &archive.bytes,
                     |sent, total| {

@@ -214,7 +214,9 @@ impl Provider {
         deadline: Instant,
     ) -> Result<(String, String), String> {
         let where_ = location.describe();
-        let head: ObjectHead = s3::head_object(&self.clients.s3, location)
+        // The artifact bucket is the support stack's: the stack's own account owns it.
+        let owner = crate::ids::account_of(stack_id).unwrap_or_default();
+        let head: ObjectHead = s3::head_object(&self.clients.s3, location, owner)
             .await
             .map_err(|e| format!("{where_}: {e}; nothing was pushed"))?;
         if let Some(reason) = too_large(location, head.size, self.settings.tarball_max_bytes) {
@@ -231,7 +233,7 @@ impl Provider {
                 )
             })?;
         let started = Instant::now();
-        s3::download(&self.clients.s3, location, &head, spool.path())
+        s3::download(&self.clients.s3, location, owner, &head, spool.path())
             .await
             .map_err(|e| format!("{where_}: {e}; nothing was pushed"))?;
         log.info(

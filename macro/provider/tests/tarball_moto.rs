@@ -167,8 +167,15 @@ async fn an_oci_archive_is_pushed_byte_for_byte_and_a_second_create_pushes_nothi
     p["Platform"] = json!("linux/arm64");
     p["ImageTagPrefix"] = json!("web-");
 
+    let unowned_before = t.env.moto.unowned_s3_calls().len();
     let v = t.create(&p, "tb-1").await;
     assert_eq!(v["Status"], "SUCCESS", "{v}");
+    assert_eq!(
+        t.env.moto.unowned_s3_calls().len(),
+        unowned_before,
+        "the provider's S3 calls name the bucket's owner: {:?}",
+        t.env.moto.unowned_s3_calls()
+    );
     let tag = format!("web-{hex}");
     let data = &v["Data"];
     assert_eq!(data["ImageTag"], json!(tag));

@@ -26,6 +26,7 @@ pub mod cloudformation;
 pub mod codebuild;
 pub mod ecr;
 mod proxy;
+pub mod s3;
 pub mod ssm;
 
 pub use proxy::StrictProxy;

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 
 use super::{
     Caller, Refusal, Violation, builds, check, cloudformation, codebuild, ecr,
-    region_of_authorization,
+    region_of_authorization, s3,
 };
 
 type Upstream = Client<HttpConnector, Full<Bytes>>;
@@ -50,6 +50,7 @@ pub struct StrictProxy {
     operations: Arc<Mutex<Vec<String>>>,
     played: Arc<Mutex<cloudformation::Played>>,
     builds: Arc<Mutex<builds::Declared>>,
+    unowned_s3_calls: Arc<Mutex<Vec<String>>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -62,6 +63,7 @@ struct Shared {
     operations: Arc<Mutex<Vec<String>>>,
     played: Arc<Mutex<cloudformation::Played>>,
     builds: Arc<Mutex<builds::Declared>>,
+    unowned_s3_calls: Arc<Mutex<Vec<String>>>,
 }
 
 impl StrictProxy {
@@ -93,6 +95,7 @@ impl StrictProxy {
         let operations: Arc<Mutex<Vec<String>>> = Arc::default();
         let played: Arc<Mutex<cloudformation::Played>> = Arc::default();
         let builds: Arc<Mutex<builds::Declared>> = Arc::default();
+        let unowned_s3_calls: Arc<Mutex<Vec<String>>> = Arc::default();
         let shared = Arc::new(Shared {
             upstream: Client::builder(TokioExecutor::new()).build_http(),
             upstream_base: format!("http://127.0.0.1:{upstream_port}"),
@@ -101,6 +104,7 @@ impl StrictProxy {
             operations: Arc::clone(&operations),
             played: Arc::clone(&played),
             builds: Arc::clone(&builds),
+            unowned_s3_calls: Arc::clone(&unowned_s3_calls),
         });
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, stopped)));
@@ -110,6 +114,7 @@ impl StrictProxy {
             operations,
             played,
             builds,
+            unowned_s3_calls,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -168,6 +173,15 @@ impl StrictProxy {
             Ok(mut b) => b.insert(id.to_string(), build),
             Err(poisoned) => poisoned.into_inner().insert(id.to_string(), build),
         };
+    }
+
+    /// Every S3 call so far that could name its bucket's owner and did not (`<METHOD>
+    /// <path>`; see [`s3`]).
+    pub fn unowned_s3_calls(&self) -> Vec<String> {
+        match self.unowned_s3_calls.lock() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     fn with_played(&self, change: impl FnOnce(&mut cloudformation::Played)) {
@@ -257,6 +271,14 @@ async fn handle(
     if let Some(violation) = inspect(&shared, &parts, &body).await {
         return Ok(refuse(&shared, &parts, violation));
     }
+    if header(&parts, AUTHORIZATION.as_str())
+        .and_then(s3::service_of_authorization)
+        .as_deref()
+        == Some("s3")
+        && let Some(denied) = bucket_owner_condition(&shared, &parts).await
+    {
+        return Ok(denied);
+    }
     if header(&parts, "x-amz-target")
         == Some(format!("{}.BatchGetBuilds", codebuild::TARGET_PREFIX).as_str())
     {
@@ -288,6 +310,57 @@ async fn handle(
         }
         None => Ok(Response::from_parts(head, Full::new(bytes))),
     }
+}
+
+/// S3's bucket owner condition (see [`s3`]): the 403 S3 would answer, if it fails; records
+/// a call that names no owner.
+async fn bucket_owner_condition(shared: &Shared, parts: &Parts) -> Option<Response<Full<Bytes>>> {
+    let path = parts.uri.path();
+    let query = parts.uri.query().unwrap_or_default();
+    if !s3::takes_owner(parts.method.as_str(), path, query) {
+        return None;
+    }
+    let Some(owner) = header(parts, s3::EXPECTED_OWNER_HEADER) else {
+        let call = format!("{} {path}", parts.method);
+        match shared.unowned_s3_calls.lock() {
+            Ok(mut c) => c.push(call),
+            Err(poisoned) => poisoned.into_inner().push(call),
+        }
+        return None;
+    };
+    let bucket = s3::bucket_of(path)?;
+    let mut request = Request::builder()
+        .method("GET")
+        .uri(format!("{}/", shared.upstream_base))
+        .header("x-moto-account-id", owner);
+    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+        request = request.header(AUTHORIZATION, auth);
+    }
+    let request = request.body(Full::new(Bytes::new())).ok()?;
+    let response = shared.upstream.request(request).await.ok()?;
+    let listed = response.into_body().collect().await.ok()?.to_bytes();
+    if s3::lists_bucket(&String::from_utf8_lossy(&listed), bucket) {
+        return None;
+    }
+    // No bucket of that name at all: S3 answers 404 for it, as moto will.
+    let mut exists = Request::builder()
+        .method("HEAD")
+        .uri(format!("{}/{bucket}", shared.upstream_base));
+    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+        exists = exists.header(AUTHORIZATION, auth);
+    }
+    let exists = exists.body(Full::new(Bytes::new())).ok()?;
+    if shared.upstream.request(exists).await.ok()?.status() == StatusCode::NOT_FOUND {
+        return None;
+    }
+    let mut denied = Response::new(Full::new(Bytes::from_static(
+        s3::access_denied().as_bytes(),
+    )));
+    *denied.status_mut() = StatusCode::FORBIDDEN;
+    denied
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    Some(denied)
 }
 
 /// `BatchGetBuilds`, with the builds a test declared (see [`builds`]).

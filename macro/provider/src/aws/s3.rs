@@ -31,14 +31,18 @@ where
     ProviderError::Aws { operation, message }
 }
 
-/// The object's size and ETag.
+/// The object's size and ETag. Every S3 call names `owner`, the account that must own the
+/// bucket (`ExpectedBucketOwner`: S3 answers 403 when another account owns it, so a bucket
+/// of the same name in another account is never read).
 pub async fn head_object(
     client: &Client,
     location: &Location,
+    owner: &str,
 ) -> Result<ObjectHead, ProviderError> {
     let out = client
         .head_object()
         .bucket(&location.bucket)
+        .expected_bucket_owner(owner)
         .key(&location.key)
         .set_version_id(location.version.clone())
         .send()
@@ -58,16 +62,19 @@ pub async fn head_object(
 }
 
 /// Streams the object into `path` (never held whole in memory), pinned to the version, or
-/// else the ETag, that `head` saw; fails when the bytes written are not `head.size`.
+/// else the ETag, that `head` saw; fails when the bytes written are not `head.size`. The
+/// bucket must belong to `owner`.
 pub async fn download(
     client: &Client,
     location: &Location,
+    owner: &str,
     head: &ObjectHead,
     path: &Path,
 ) -> Result<(), ProviderError> {
     let mut call = client
         .get_object()
         .bucket(&location.bucket)
+        .expected_bucket_owner(owner)
         .key(&location.key)
         .set_version_id(location.version.clone());
     if location.version.is_none() {
