@@ -35,7 +35,7 @@ pub struct CfnRequest {
     /// Set by the provider when it hands a trigger on to a later invocation of itself
     /// because CodeBuild's queue is full (see `retry`); never sent by CloudFormation.
     #[serde(default, rename = "CibQueueRetry")]
-    pub queue_retry: Option<crate::retry::QueueRetry>,
+    pub queue_retry: Option<crate::flows::retry::QueueRetry>,
 }
 
 /// The CloudFormation request types.

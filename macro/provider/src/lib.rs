@@ -5,36 +5,33 @@
 //! the registry's, and answers FAILED for builds that ended without running their final
 //! phase (EventBridge `CodeBuild Build State Change`). See docs/provider.md.
 //!
-//! The pure parts (tag, request parsing, response bodies, replication merge, limits) live in
-//! their own modules and do no I/O; [`aws`] holds the thin SDK adapters and [`handler`] the
-//! orchestration.
+//! Layout: [`provider`] is the provider itself (clients, settings, the answer PUT);
+//! [`dispatch`] classifies each event; [`gate`] confirms every request with AWS before
+//! anything acts on it; [`flows`] holds one module per kind of work (build, build state,
+//! back-fill, tarball, index, replication, failure destination), which never call back into
+//! the dispatcher; [`aws`] holds the thin SDK adapters. The rest (request parsing, response
+//! bodies, the StartBuild request, replication merge, limits) is pure and does no I/O.
 
 pub mod aws;
-pub mod backfill;
-pub mod build;
+pub mod build_request;
 pub mod contract_version;
+pub mod dispatch;
 pub mod error;
 pub mod event;
-pub mod failure_destination;
 pub mod filter_record;
+pub mod flows;
 pub mod gate;
-pub mod handler;
 pub mod ids;
-pub mod index_flow;
 pub mod lock;
 pub mod log;
 pub mod long_values;
 pub mod ownership;
-pub mod preflight;
+pub mod provider;
 pub mod replication;
-pub mod replication_flow;
 pub mod response;
-pub mod response_url;
-pub mod retry;
 pub mod settings;
-pub mod tarball;
 
 pub use cib_trigger::{properties, tag};
 pub use error::ProviderError;
-pub use handler::Provider;
+pub use provider::Provider;
 pub use settings::Settings;

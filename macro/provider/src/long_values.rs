@@ -14,7 +14,7 @@ use cib_contract::ENV_VALUE_MAX_CHARS;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::build::{BuildRequest, Variable};
+use crate::build_request::{BuildRequest, Variable};
 use crate::error::ProviderError;
 use crate::properties::TriggerProperties;
 
@@ -102,8 +102,8 @@ pub fn too_long(variables: &[Variable]) -> Option<(&Variable, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::build_request;
-    use crate::build::tests::{context, request};
+    use crate::build_request::build_request;
+    use crate::build_request::tests::{context, request};
     use cib_trigger::fixtures::sample;
     use flate2::read::GzDecoder;
     use serde_json::{Value, json};

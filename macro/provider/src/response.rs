@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::event::CfnRequest;
+use crate::properties::TriggerProperties;
+
 /// CloudFormation's limit on the whole response body, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
 
@@ -105,6 +108,54 @@ fn serialize(r: &CfnResponse) -> Vec<u8> {
     // Serializing plain strings and maps cannot fail; fall back to a fixed valid body anyway.
     serde_json::to_vec(r)
         .unwrap_or_else(|_| br#"{"Status":"FAILED","Reason":"internal error"}"#.to_vec())
+}
+
+/// The answer to `request` for resource `physical_id`, without attributes.
+pub fn answer_for(
+    request: &CfnRequest,
+    physical_id: &str,
+    status: Status,
+    reason: String,
+) -> CfnResponse {
+    CfnResponse {
+        status,
+        reason,
+        physical_resource_id: physical_id.to_string(),
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+        data: BTreeMap::new(),
+    }
+}
+
+/// The attributes of a built image: what `Fn::GetAtt` reads.
+pub fn image_attributes(
+    props: &TriggerProperties,
+    tag: &str,
+    digest: &str,
+    home_region: &str,
+) -> BTreeMap<String, String> {
+    let mut data = BTreeMap::new();
+    data.insert("ImageUri".into(), format!("{}:{tag}", props.repository_uri));
+    data.insert("ImageTag".into(), tag.to_string());
+    data.insert("ImageDigest".into(), digest.to_string());
+    data.insert(
+        "ImageUriWithDigest".into(),
+        format!("{}@{digest}", props.repository_uri),
+    );
+    data.insert("RepositoryName".into(), props.repository_name.clone());
+    data.insert("RepositoryArn".into(), props.repository_arn.clone());
+    data.insert("RepositoryUri".into(), props.repository_uri.clone());
+    for region in &props.replica_regions {
+        data.insert(
+            format!("ImageUri.{region}"),
+            format!(
+                "{}:{tag}",
+                props.replica_repository_uri(home_region, region)
+            ),
+        );
+    }
+    data
 }
 
 #[cfg(test)]

@@ -494,7 +494,8 @@ fn respond_sh_puts_only_where_the_provider_would() {
     ];
     let mut trusted = 0;
     for (region, url) in cases {
-        let provider = cib_provider::response_url::is_cloudformation_response_url(url, region);
+        let provider =
+            cib_provider::gate::response_url::is_cloudformation_response_url(url, region);
         let (put, exit_ok) = script_puts_to(url, region);
         assert_eq!(
             put, provider,

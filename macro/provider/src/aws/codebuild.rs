@@ -8,7 +8,7 @@ use aws_sdk_codebuild::types::{
     LogsConfigStatusType, SourceType,
 };
 
-use crate::build::{BuildRequest, VariableKind};
+use crate::build_request::{BuildRequest, VariableKind};
 use crate::error::ProviderError;
 
 /// Why StartBuild did not start a build.

@@ -8,7 +8,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::ProviderError;
-use crate::tarball::Location;
+use crate::flows::tarball::Location;
 
 /// What `HeadObject` said about the tarball.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -121,7 +121,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::tests::request;
+    use crate::build_request::tests::request;
 
     const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f3e8c10-1234-11ef-9d3a-0a1b2c3d4e5f";
 

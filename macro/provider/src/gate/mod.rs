@@ -16,6 +16,7 @@
 pub mod content;
 pub mod identity;
 pub mod repository;
+pub mod response_url;
 pub mod stack;
 
 use serde_json::Value;
@@ -23,8 +24,8 @@ use serde_json::Value;
 use crate::aws::cloudformation;
 use crate::error::ProviderError;
 use crate::event::CfnRequest;
-use crate::handler::Provider;
 use crate::log::LogContext;
+use crate::provider::Provider;
 
 /// Why the gate did not let a request through.
 #[derive(Debug)]

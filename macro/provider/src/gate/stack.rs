@@ -12,7 +12,7 @@ use cib_trigger::stack_context::{Deployed, context, repository_attributes};
 
 use crate::aws::cloudformation::StackState;
 use crate::gate::identity::StackArn;
-use crate::response_url::dns_suffix;
+use crate::gate::response_url::dns_suffix;
 
 /// One resource of the stack's template, its properties resolved.
 #[derive(Debug, Clone)]

@@ -5,17 +5,18 @@
 //! Before StartBuild: the project must be the requesting stack's own ([`crate::ownership`]),
 //! the support stack must name a builder image, every override value must fit CodeBuild's
 //! limit ([`crate::long_values`]), and the response URL is stored in its SSM parameter
-//! ([`crate::response_url`]). Any failure is a FAILED reason, given before a build exists.
+//! ([`crate::gate::response_url`]). Any failure is a FAILED reason, given before a build exists.
 
 use serde_json::json;
 
 use crate::aws::{codebuild, ssm};
-use crate::build::{BuildContext, BuildRequest, build_request};
+use crate::build_request::{BuildContext, BuildRequest, build_request};
 use crate::event::CfnRequest;
-use crate::handler::Provider;
+use crate::gate::response_url;
 use crate::log::LogContext;
 use crate::properties::TriggerProperties;
-use crate::{long_values, ownership, response_url};
+use crate::provider::Provider;
+use crate::{long_values, ownership};
 
 /// Why the build-state path does not answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,9 +14,9 @@ use cib_registry::{CopyOptions, EcrRepository, Progress, ProgressFn, copy_image}
 use serde_json::json;
 
 use crate::aws::ecr::{self, Lookup};
-use crate::handler::Provider;
 use crate::log::LogContext;
 use crate::properties::TriggerProperties;
+use crate::provider::Provider;
 
 /// Time kept back from the invocation's deadline for answering CloudFormation after a copy
 /// (the response PUT has its own 20 s per-attempt timeout and retries,

@@ -60,7 +60,7 @@ fn plain(name: &str, value: &str) -> Variable {
 /// What a build gets from the provider itself rather than from the trigger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildContext {
-    /// The SSM parameter holding the response URL (see [`crate::response_url`]).
+    /// The SSM parameter holding the response URL (see [`crate::gate::response_url`]).
     pub response_parameter: String,
     /// The BuildKit image the build starts its builder from (`CIB_BUILDER_IMAGE` of the
     /// provider Lambda, the support stack's `BuilderImage`).

@@ -13,7 +13,7 @@
 //! 5. the tag comes from the manifest digest ([`cib_trigger::tarball_tag`]); a tag already
 //!    in the repository (and every replica region) answers at once, nothing pushed;
 //! 6. otherwise blobs, manifests and, last, the tag are pushed; replica regions that lack the
-//!    tag get it by copy from the home region ([`crate::backfill`]);
+//!    tag get it by copy from the home region ([`crate::flows::backfill`]);
 //! 7. SUCCESS with the same attributes as a built image.
 //!
 //! The tarball is spooled to disk rather than read with ranged GETs because its index and
@@ -31,13 +31,14 @@ use cib_registry::{
 use serde_json::{Value, json};
 
 use crate::aws::s3::{self, ObjectHead};
-use crate::backfill::{ANSWER_MARGIN, MIN_COPY_TIME, Presence};
 use crate::error::ProviderError;
 use crate::event::CfnRequest;
-use crate::handler::{Provider, answer_for, image_attributes};
+use crate::flows::backfill::{ANSWER_MARGIN, MIN_COPY_TIME, Presence};
 use crate::log::LogContext;
 use crate::properties::{Source, TriggerProperties};
+use crate::provider::Provider;
 use crate::response::Status;
+use crate::response::{answer_for, image_attributes};
 use crate::settings::Settings;
 
 /// Where the tarball is.

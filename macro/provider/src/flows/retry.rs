@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 
 use crate::aws::codebuild::{self, StartFailure};
 use crate::aws::invoke;
-use crate::build::BuildRequest;
+use crate::build_request::BuildRequest;
 use crate::event::{CfnRequest, RequestType};
-use crate::handler::Provider;
 use crate::log::LogContext;
+use crate::provider::Provider;
 
 /// The event field that carries the retry state into the next invocation.
 pub const RETRY_FIELD: &str = "CibQueueRetry";

@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 
 use crate::error::ProviderError;
 use crate::event::{self, Incoming};
-use crate::handler::Provider;
 use crate::ids;
 use crate::log::LogContext;
+use crate::provider::Provider;
 use crate::response::{CfnResponse, Status};
 
 /// An invocation record, the parts the responder reads.

@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 
 use crate::error::ProviderError;
 use crate::event::{CfnRequest, RequestType};
-use crate::handler::{Provider, answer_for};
 use crate::log::LogContext;
+use crate::provider::Provider;
 use crate::response::Status;
+use crate::response::answer_for;
 use cib_trigger::index::IndexProperties;
 
 /// The attributes of the index resource: the index's (`ImageUri`, `ImageDigest`, ...), each

@@ -14,12 +14,13 @@ use crate::aws::{ecr, state};
 use crate::error::ProviderError;
 use crate::event::{CfnRequest, RequestType};
 use crate::filter_record;
-use crate::handler::{Provider, answer_for};
 use crate::ids;
 use crate::lock::{self, LockRequest};
 use crate::log::LogContext;
+use crate::provider::Provider;
 use crate::replication::{self, Desired};
 use crate::response::Status;
+use crate::response::answer_for;
 
 /// Time kept out of the invocation, beyond the lease (the work under the lock), to answer.
 const ANSWER_RESERVE: Duration = Duration::from_secs(30);

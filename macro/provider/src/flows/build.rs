@@ -1,0 +1,234 @@
+//! The build flow of an image trigger: answer from an image that already exists, copy it
+//! into replica regions that lack it, or (past the gate's content check) start one CodeBuild
+//! build, which answers CloudFormation itself.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::aws::ecr;
+use crate::contract_version::{self, Support};
+use crate::error::ProviderError;
+use crate::event::{CfnRequest, RequestType};
+use crate::flows::backfill::{self, Presence};
+use crate::flows::retry;
+use crate::ids;
+use crate::log::LogContext;
+use crate::properties::TriggerProperties;
+use crate::provider::Provider;
+use crate::response::{Status, answer_for, image_attributes};
+use crate::tag;
+
+impl Provider {
+    pub(crate) async fn handle_trigger(
+        &self,
+        request: &CfnRequest,
+        physical_id: &str,
+        log: &LogContext,
+        deadline: Instant,
+    ) -> Result<Value, ProviderError> {
+        let fail = |reason: String| answer_for(request, physical_id, Status::Failed, reason);
+        if request.request_type == RequestType::Delete {
+            // Images outlive the trigger: the repository's own policy decides their fate.
+            let ok = answer_for(request, physical_id, Status::Success, String::new());
+            return self.answer(log, &request.response_url, ok).await;
+        }
+        let props = match TriggerProperties::parse(&request.resource_properties) {
+            Ok(p) => p,
+            Err(e) => {
+                return self
+                    .answer(log, &request.response_url, fail(e.to_string()))
+                    .await;
+            }
+        };
+        let support = match contract_version::support(props.contract_version.as_deref()) {
+            Ok(s) => s,
+            Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
+        };
+        if props.is_tarball() {
+            // Boxed: the push's future is deep, and nesting it here overflows type layout.
+            return Box::pin(self.handle_tarball(request, &props, physical_id, log, deadline))
+                .await;
+        }
+        let tag = match tag::image_tag(&props) {
+            Ok(t) => t,
+            Err(e) => {
+                return self
+                    .answer(log, &request.response_url, fail(e.to_string()))
+                    .await;
+            }
+        };
+        // A trigger of the previous contract is never built, so even a fixed tag is
+        // answered from the image that exists (a rollback to such a template).
+        if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
+            let presence = match self.presence(&props, &tag).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // Building on a failed lookup could push the tag again (a new digest).
+                    let reason = format!(
+                        "cannot tell whether {}:{tag} already exists, so no build was started: {e}",
+                        props.repository_name
+                    );
+                    return self.answer(log, &request.response_url, fail(reason)).await;
+                }
+            };
+            let digest = match presence {
+                Presence::MissingAtHome => {
+                    log.info(
+                        "image not found in the home region; building",
+                        json!({"tag": tag}),
+                    );
+                    None
+                }
+                Presence::Everywhere { digest } => {
+                    log.info("image already built; no build needed", json!({"tag": tag}));
+                    Some(digest)
+                }
+                Presence::Mismatch {
+                    region,
+                    home_digest,
+                    replica_digest,
+                } => {
+                    let reason = format!(
+                        "{}:{tag} is {home_digest} in {} but {replica_digest} in {region}; a tag \
+                         never moves, so nothing was copied or built: delete the image in \
+                         {region} (it is not the one this stack deployed) and retry",
+                        props.repository_name, self.clients.home_region
+                    );
+                    return self.answer(log, &request.response_url, fail(reason)).await;
+                }
+                Presence::MissingInReplicas { digest, missing } => {
+                    // A copy is a registry write: the stack must have asked for it (and
+                    // `backfill` writes only into a repository of the stack's own).
+                    if let Err(refusal) = self.verify_content(request).await {
+                        return refusal.outcome(log);
+                    }
+                    log.info(
+                        "image missing in replica regions; copying it from the home region",
+                        json!({"tag": tag, "digest": digest,
+                               "regions": missing.iter().map(|m| m.region.as_str()).collect::<Vec<_>>()}),
+                    );
+                    match self
+                        .backfill(
+                            &props,
+                            &request.stack_id,
+                            (&tag, &digest),
+                            &missing,
+                            deadline,
+                            log,
+                        )
+                        .await
+                    {
+                        Ok(()) => Some(digest),
+                        Err(reason) => {
+                            return self.answer(log, &request.response_url, fail(reason)).await;
+                        }
+                    }
+                }
+            };
+            if let Some(digest) = digest {
+                let mut ok = answer_for(request, physical_id, Status::Success, String::new());
+                ok.data = image_attributes(&props, &tag, &digest, &self.clients.home_region);
+                return self.answer(log, &request.response_url, ok).await;
+            }
+        }
+        if support == Support::ExistingImagesOnly {
+            let reason = contract_version::rebuild_refused();
+            return self.answer(log, &request.response_url, fail(reason)).await;
+        }
+        // A build runs commands under the stack's build role: only what its template says.
+        if let Err(refusal) = self.verify_content(request).await {
+            return refusal.outcome(log);
+        }
+        let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
+        let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
+        match ecr::repository_tag(&self.clients.ecr, &props.repository_arn, &marker_key).await {
+            Ok(Some(v)) if v.split(' ').next() == Some(request_mark.as_str()) => {
+                log.info(
+                    "duplicate delivery: this request already started a build",
+                    json!({"marker": v}),
+                );
+                return Ok(json!({"action": "duplicate", "marker": v}));
+            }
+            Ok(_) => {}
+            Err(e) => log.warn(
+                "cannot read the build marker; relying on the idempotency token",
+                json!({"error": e.to_string()}),
+            ),
+        }
+        let build = match self
+            .prepare_build(request, &props, &tag, physical_id, &request_mark)
+            .await
+        {
+            Ok(build) => build,
+            Err(reason) => return self.answer(log, &request.response_url, fail(reason)).await,
+        };
+        let build_id = match self
+            .start_while_time_left(request, &build, log, deadline)
+            .await
+        {
+            retry::Started::Build(id) => id,
+            // The re-invoked attempt writes the response parameter again before it starts.
+            retry::Started::Requeued(summary) => return Ok(summary),
+            retry::Started::Failed(reason) => {
+                self.discard_response_parameter(&build, log).await;
+                return self.answer(log, &request.response_url, fail(reason)).await;
+            }
+        };
+        log.info(
+            "build started; the build answers CloudFormation when it ends",
+            json!({"buildId": build_id, "tag": tag, "project": props.project_name}),
+        );
+        let marker = ids::build_marker_value(&request_mark, &build_id);
+        if let Err(e) = ecr::set_repository_tag(
+            &self.clients.ecr,
+            &props.repository_arn,
+            &marker_key,
+            &marker,
+        )
+        .await
+        {
+            log.warn(
+                "cannot record the build marker",
+                json!({"error": e.to_string()}),
+            );
+        }
+        Ok(json!({"action": "build-started", "buildId": build_id, "tag": tag}))
+    }
+
+    /// Where `tag` is: the home region's lookup, then each replica region's; an error
+    /// (naming the region) when ECR cannot be asked.
+    pub(crate) async fn presence(
+        &self,
+        props: &TriggerProperties,
+        tag: &str,
+    ) -> Result<Presence, ProviderError> {
+        let home = &self.clients.home_region;
+        let home_lookup = ecr::image_lookup(&self.clients.ecr, &props.repository_name, tag)
+            .await
+            .map_err(|e| in_region(home, e))?;
+        if !matches!(home_lookup, ecr::Lookup::Found(_)) {
+            return Ok(Presence::MissingAtHome);
+        }
+        let mut replicas = Vec::new();
+        for region in &props.replica_regions {
+            let client = self.clients.ecr_in(region);
+            let lookup = ecr::image_lookup(&client, &props.repository_name, tag)
+                .await
+                .map_err(|e| in_region(region, e))?;
+            replicas.push((region.clone(), lookup));
+        }
+        Ok(backfill::classify(home_lookup, replicas))
+    }
+}
+
+/// An ECR lookup error, saying in which region it happened.
+fn in_region(region: &str, e: ProviderError) -> ProviderError {
+    match e {
+        ProviderError::Aws { operation, message } => ProviderError::Aws {
+            operation,
+            message: format!("{message} (region {region})"),
+        },
+        other => other,
+    }
+}
