@@ -1,6 +1,6 @@
 //! What the provider checks and stores before it starts a build, and how the build-state
-//! path gets the response URL back. Kept apart from [`crate::handler`] so the orchestration
-//! there stays a sequence of calls.
+//! flow gets the response URL back. Kept apart from [`crate::flows::build`] so that flow
+//! stays a sequence of calls.
 //!
 //! Before StartBuild: the project must be the requesting stack's own ([`crate::ownership`]),
 //! the support stack must name a builder image, every override value must fit CodeBuild's
