@@ -155,8 +155,9 @@ impl EcrRepository {
             .map_err(|e| self.sdk_error("BatchGetImage", &e))
     }
 
-    /// The digest the repository holds under `tag` (or under the manifest's digest when
-    /// untagged), if any.
+    /// The digest of the image `tag` (or, without a tag, `manifest` itself) names in the
+    /// repository, `None` when there is none. `DescribeImages`, which the provider's role
+    /// may call in every region (`BatchGetImage` only at home).
     async fn digest_of(&self, manifest: &Manifest, tag: Option<&str>) -> Result<Option<String>> {
         let id = match tag {
             Some(tag) => ImageIdentifier::builder().image_tag(tag).build(),
@@ -164,24 +165,35 @@ impl EcrRepository {
                 .image_digest(manifest.digest.as_str())
                 .build(),
         };
-        let out = self.batch_get_image(id).await?;
-        Ok(out
-            .images()
-            .first()
-            .and_then(|i| i.image_id())
-            .and_then(|i| i.image_digest())
-            .map(str::to_owned))
+        match self
+            .client
+            .describe_images()
+            .set_registry_id(self.registry_id.clone())
+            .repository_name(&self.repository)
+            .image_ids(id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out
+                .image_details()
+                .first()
+                .and_then(|d| d.image_digest())
+                .map(str::to_owned)),
+            Err(e) if e.code() == Some("ImageNotFoundException") => Ok(None),
+            Err(e) => Err(self.sdk_error("DescribeImages", &e)),
+        }
     }
 
-    fn tag_taken(&self, tag: Option<&str>, held: Option<&str>) -> Error {
+    fn tag_taken(&self, manifest: &Manifest, tag: Option<&str>, held: Option<&str>) -> Error {
         Error::Ecr {
             operation: "PutImage",
             repository: self.repository.clone(),
             message: format!(
-                "tag `{}` already names another image ({}) and the repository's tags are \
-                 immutable; the tag was not moved",
+                "tag `{}` already names another image ({}), not {}, and the repository's \
+                 tags are immutable; the tag was not moved",
                 tag.unwrap_or_default(),
-                held.unwrap_or("digest unknown")
+                held.unwrap_or("digest unknown"),
+                manifest.digest
             ),
         }
     }
@@ -342,11 +354,20 @@ impl Destination for EcrRepository {
         }
     }
 
+    /// Idempotent: a tag that already names this manifest is done without a write (ECR
+    /// refuses a second PutImage of a tag in an immutable repository even for the same
+    /// digest, and answers `ImageAlreadyExistsException` for an unchanged one in a mutable
+    /// repository); either refusal is read back, and only another digest is an error.
     async fn put_manifest(&self, manifest: &Manifest, tag: Option<&str>) -> Result<bool> {
         let text = std::str::from_utf8(&manifest.bytes).map_err(|e| Error::Manifest {
             name: manifest.digest.to_string(),
             reason: format!("is not UTF-8 text, which PutImage needs: {e}"),
         })?;
+        if tag.is_some()
+            && self.digest_of(manifest, tag).await?.as_deref() == Some(manifest.digest.as_str())
+        {
+            return Ok(true);
+        }
         let result = self
             .client
             .put_image()
@@ -377,17 +398,19 @@ impl Destination for EcrRepository {
                 }
                 Ok(false)
             }
-            // "Already exists" is only success when the tag (or digest) names our manifest:
-            // some implementations answer it for an immutable tag held by another image.
-            Err(e) if e.code() == Some("ImageAlreadyExistsException") => {
+            // Either "already exists" is success only when the tag (or digest) names our
+            // manifest now: another writer (ECR replication, a retried invocation) may have
+            // put it between our read and our write.
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("ImageAlreadyExistsException" | "ImageTagAlreadyExistsException")
+                ) =>
+            {
                 match self.digest_of(manifest, tag).await? {
                     Some(held) if held == manifest.digest.as_str() => Ok(true),
-                    held => Err(self.tag_taken(tag, held.as_deref())),
+                    held => Err(self.tag_taken(manifest, tag, held.as_deref())),
                 }
-            }
-            Err(e) if e.code() == Some("ImageTagAlreadyExistsException") => {
-                let held = self.digest_of(manifest, tag).await.ok().flatten();
-                Err(self.tag_taken(tag, held.as_deref()))
             }
             Err(e) => Err(self.sdk_error("PutImage", &e)),
         }

@@ -72,9 +72,11 @@ fn index_props(amd64: &str, arm64: &str, replicas: &[&str], repository: &str) ->
 async fn setup_images(env: &Env, regions: &[&str]) -> (String, String) {
     let mut digests = (String::new(), String::new());
     for region in regions {
+        // Immutable tags, as the expansion writes every generated repository.
         env.ecr(region)
             .create_repository()
             .repository_name(CIB_REPO)
+            .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Immutable)
             .send()
             .await
             .expect("create repository");
@@ -183,6 +185,61 @@ async fn the_index_names_every_platform_and_reaches_the_replicas() {
     assert_eq!(again["Data"]["ImageDigest"], digest.as_str());
     assert_eq!(again["Data"]["ImageTag"], tag.as_str());
     assert!(env.moto.refusals().is_empty(), "{:?}", env.moto.refusals());
+
+    // ECR replication delivered the index to the replica before the provider's own write
+    // there (here: the home tag is gone, the replica's stays): writing it again where it
+    // is already tagged with the same digest is done, not an error.
+    env.ecr(HOME)
+        .batch_delete_image()
+        .repository_name(CIB_REPO)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag(&tag)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("untag at home");
+    let third = run(&env, "idx-3", &props).await;
+    assert_eq!(third["Status"], "SUCCESS", "{third}");
+    assert_eq!(third["Data"]["ImageDigest"], digest.as_str());
+}
+
+#[tokio::test]
+async fn an_index_tag_held_by_another_digest_fails_naming_both() {
+    let env = setup().await;
+    let (amd64, arm64) = setup_images(&env, &[HOME]).await;
+    let props = index_props(&amd64, &arm64, &[], CIB_REPO);
+    let first = run(&env, "idx-o1", &props).await;
+    let tag = first["Data"]["ImageTag"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let digest = first["Data"]["ImageDigest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Someone moved nothing, but the immutable tag now names another image: delete the index
+    // and put a platform manifest under its tag.
+    env.ecr(HOME)
+        .batch_delete_image()
+        .repository_name(CIB_REPO)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag(&tag)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("untag");
+    let other = push(&env, HOME, "arm64", &tag).await;
+    let v = run(&env, "idx-o2", &props).await;
+    assert_eq!(v["Status"], "FAILED", "{v}");
+    let reason = v["Reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&tag) && reason.contains(&other) && reason.contains(&digest),
+        "{reason}"
+    );
 }
 
 #[tokio::test]

@@ -137,6 +137,22 @@ pub fn check(operation: &str, body: &Value, caller: &Caller) -> Result<(), Viola
     }
 }
 
+/// ECR's answer to `PutImage` of a tag that an `IMMUTABLE` repository already holds: always
+/// `ImageTagAlreadyExistsException`, even when the tag already names the very manifest
+/// being put (ECR API reference, PutImage, Errors: "ImageTagAlreadyExistsException: The
+/// specified image is tagged with a tag that already exists. The repository is configured
+/// for tag immutability."; the same digest answers it too: aws/containers-roadmap#2179).
+/// moto answers `ImageAlreadyExistsException` instead, which hid the difference.
+pub fn immutable_tag_taken(tag: &str, repository: &str, held: &str) -> Violation {
+    Violation::new(
+        "ImageTagAlreadyExistsException",
+        format!(
+            "The image tag '{tag}' already exists in the '{repository}' repository and cannot \
+             be overwritten because the repository is immutable. (it names {held})"
+        ),
+    )
+}
+
 /// Whether `tag` is a valid image tag: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 pub fn image_tag_ok(tag: &str) -> bool {
     let mut chars = tag.chars();

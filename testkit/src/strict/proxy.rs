@@ -404,7 +404,60 @@ async fn inspect(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Violati
     if target == format!("{}.TagResource", ecr::TARGET_PREFIX) {
         return tags_after_tagging(shared, parts, &json).await;
     }
+    if target == format!("{}.PutImage", ecr::TARGET_PREFIX) {
+        return immutable_tag_taken(shared, parts, &json).await;
+    }
     None
+}
+
+/// One ECR call to moto on behalf of the request in `parts` (its credentials and region),
+/// its JSON answer when it succeeded.
+async fn ecr_lookup(shared: &Shared, parts: &Parts, operation: &str, body: Value) -> Option<Value> {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(format!("{}/", shared.upstream_base))
+        .header(
+            "x-amz-target",
+            format!("{}.{operation}", ecr::TARGET_PREFIX),
+        )
+        .header(CONTENT_TYPE, "application/x-amz-json-1.1");
+    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+        request = request.header(AUTHORIZATION, auth);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .ok()?;
+    let response = shared.upstream.request(request).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(&response.into_body().collect().await.ok()?.to_bytes()).ok()
+}
+
+/// PutImage of a tag an IMMUTABLE repository already holds (see
+/// [`ecr::immutable_tag_taken`]).
+async fn immutable_tag_taken(shared: &Shared, parts: &Parts, body: &Value) -> Option<Violation> {
+    let tag = body.get("imageTag")?.as_str()?;
+    let repository = body.get("repositoryName")?.as_str()?;
+    let mut scope = json!({});
+    if let Some(registry) = body.get("registryId") {
+        scope["registryId"] = registry.clone();
+    }
+    let mut repositories = scope.clone();
+    repositories["repositoryNames"] = json!([repository]);
+    let described = ecr_lookup(shared, parts, "DescribeRepositories", repositories).await?;
+    let mutability = described
+        .pointer("/repositories/0/imageTagMutability")?
+        .as_str()?;
+    if mutability != "IMMUTABLE" {
+        return None;
+    }
+    let mut images = scope;
+    images["repositoryName"] = json!(repository);
+    images["imageIds"] = json!([{"imageTag": tag}]);
+    let found = ecr_lookup(shared, parts, "DescribeImages", images).await?;
+    let held = found.pointer("/imageDetails/0/imageDigest")?.as_str()?;
+    Some(ecr::immutable_tag_taken(tag, repository, held))
 }
 
 /// TagResource adds to the tags a repository has: the limit counts both.
