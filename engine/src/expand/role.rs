@@ -114,6 +114,16 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
                     .chain(replica_repositories(&gated))
             )
         }));
+        statements.push(json!({
+            "Sid": "ReadEnhancedScanFindings",
+            "Effect": "Allow",
+            // Under enhanced scanning (Amazon Inspector, often on for a whole organization),
+            // DescribeImageScanFindings also needs these ("IAM permissions required for
+            // enhanced scanning", ECR User Guide). Neither action has a resource type
+            // (Service Authorization Reference, Amazon Inspector2), so no ARN can scope them.
+            "Action": ["inspector2:ListCoverage", "inspector2:ListFindings"],
+            "Resource": "*"
+        }));
     }
     let replicas = replica_repositories(images);
     if !replicas.is_empty() {
@@ -159,6 +169,12 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": sources
+        }));
+        statements.push(json!({
+            "Sid": "LocateBuildContextBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+            "Resource": source_buckets(images)
         }));
     }
     let caches = distinct(images.iter().flat_map(|image| {
@@ -375,15 +391,46 @@ fn source_objects(images: &[ImageSpec]) -> Vec<Value> {
                 format!("arn:${{AWS::Partition}}:s3:::${{Bucket}}/{}{wildcard}", sub_literal(&group.prefix)),
                 {"Bucket": group.bucket}
             ]});
-            // Conditional only when every image of the bucket has the same condition.
-            match group.images.as_slice() {
-                [first, rest @ ..]
-                    if rest.iter().all(|i| i.condition_name() == first.condition_name()) =>
-                {
-                    if_image_exists(first, arn)
-                }
-                _ => arn,
-            }
+            if_all_exist(&group.images, arn)
+        })
+        .collect()
+}
+
+/// `resource` under the images' condition when every one of them has the same condition
+/// (a resource of images with different conditions is always there).
+fn if_all_exist(images: &[&ImageSpec], resource: Value) -> Value {
+    match images {
+        [first, rest @ ..]
+            if rest
+                .iter()
+                .all(|i| i.condition_name() == first.condition_name()) =>
+        {
+            if_image_exists(first, resource)
+        }
+        _ => resource,
+    }
+}
+
+/// The source buckets themselves, for `s3:GetBucketAcl` and `s3:GetBucketLocation`, which
+/// CodeBuild's documented service-role policy grants for S3 sources beside the objects
+/// (https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html).
+fn source_buckets(images: &[ImageSpec]) -> Vec<Value> {
+    let mut buckets: Vec<(&Value, Vec<&ImageSpec>)> = Vec::new();
+    for image in images {
+        let Source::S3 { bucket, .. } = &image.source else {
+            continue;
+        };
+        match buckets.iter_mut().find(|(b, _)| *b == bucket) {
+            Some((_, of_bucket)) => of_bucket.push(image),
+            None => buckets.push((bucket, vec![image])),
+        }
+    }
+    buckets
+        .into_iter()
+        .map(|(bucket, of_bucket)| {
+            let arn =
+                json!({"Fn::Sub": ["arn:${AWS::Partition}:s3:::${Bucket}", {"Bucket": bucket}]});
+            if_all_exist(&of_bucket, arn)
         })
         .collect()
 }
