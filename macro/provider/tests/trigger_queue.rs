@@ -197,6 +197,13 @@ async fn a_full_queue_hands_the_request_on_and_fails_only_when_time_is_up() {
         all[1]["queuedTimeoutInMinutesOverride"], 5,
         "never below CodeBuild's minimum"
     );
+    // CodeBuild answers a parameter mismatch to a token repeated within five minutes with
+    // another parameter: a token is never reused with another queue timeout.
+    assert_ne!(
+        all[0]["idempotencyToken"], all[1]["idempotencyToken"],
+        "{:?} / {:?}",
+        all[0], all[1]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

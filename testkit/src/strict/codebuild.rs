@@ -35,6 +35,33 @@ pub const BATCH_GET_BUILDS_IDS: (usize, usize) = (1, 100);
 
 // `idempotencyToken` has no documented length (shape `String`), so it is not checked.
 
+/// How long CodeBuild holds a StartBuild idempotency token ("valid for 5 minutes", StartBuild
+/// API reference, idempotencyToken).
+pub const IDEMPOTENCY_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The parameters a StartBuild idempotency token binds: the whole request but the token.
+pub fn start_parameters(body: &Value) -> Option<(String, String)> {
+    let token = string(body, "idempotencyToken")?.to_string();
+    let mut rest = body.clone();
+    rest.as_object_mut()?.remove("idempotencyToken");
+    Some((token, rest.to_string()))
+}
+
+/// The answer to a StartBuild that repeats `token` with other parameters within
+/// [`IDEMPOTENCY_WINDOW`]: "If you repeat the StartBuild request with the same token, but
+/// change a parameter, CodeBuild returns a parameter mismatch error" (StartBuild API
+/// reference). The exception's name is not documented; `InvalidInputException` is the
+/// operation's documented error for a bad request.
+pub fn token_mismatch(token: &str) -> Violation {
+    Violation::new(
+        "InvalidInputException",
+        format!(
+            "idempotencyToken {token} was used within 5 minutes with other parameters \
+             (parameter mismatch)"
+        ),
+    )
+}
+
 /// Checks one CodeBuild operation.
 pub fn check(operation: &str, body: &Value) -> Result<(), Violation> {
     match operation {
@@ -300,6 +327,19 @@ mod tests {
         let body =
             json!({"environmentVariablesOverride": [{"name": "A", "value": "x".repeat(9000)}]});
         assert_eq!(check("ListProjects", &body), Ok(()));
+    }
+
+    #[test]
+    fn a_token_binds_every_other_parameter() {
+        let a = json!({"projectName": "p", "idempotencyToken": "t", "queuedTimeoutInMinutesOverride": 49});
+        let b = json!({"projectName": "p", "idempotencyToken": "t", "queuedTimeoutInMinutesOverride": 48});
+        let (ta, pa) = start_parameters(&a).expect("token");
+        let (tb, pb) = start_parameters(&b).expect("token");
+        assert_eq!(ta, tb);
+        assert_ne!(pa, pb, "another queue timeout is another request");
+        assert!(!pa.contains("idempotencyToken"));
+        assert_eq!(start_parameters(&json!({"projectName": "p"})), None);
+        assert_eq!(token_mismatch("t").exception, "InvalidInputException");
     }
 
     #[test]

@@ -64,6 +64,8 @@ struct Shared {
     played: Arc<Mutex<cloudformation::Played>>,
     builds: Arc<Mutex<builds::Declared>>,
     unowned_s3_calls: Arc<Mutex<Vec<String>>>,
+    /// StartBuild idempotency tokens: token to (parameters, when first used).
+    tokens: Mutex<std::collections::BTreeMap<String, (String, std::time::Instant)>>,
 }
 
 impl StrictProxy {
@@ -105,6 +107,7 @@ impl StrictProxy {
             played: Arc::clone(&played),
             builds: Arc::clone(&builds),
             unowned_s3_calls: Arc::clone(&unowned_s3_calls),
+            tokens: Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, stopped)));
@@ -407,7 +410,33 @@ async fn inspect(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Violati
     if target == format!("{}.PutImage", ecr::TARGET_PREFIX) {
         return immutable_tag_taken(shared, parts, &json).await;
     }
+    if target == format!("{}.StartBuild", codebuild::TARGET_PREFIX) {
+        return reused_token(shared, &json);
+    }
     None
+}
+
+/// A StartBuild token repeated with other parameters within CodeBuild's window (see
+/// [`codebuild::token_mismatch`]).
+fn reused_token(shared: &Shared, body: &Value) -> Option<Violation> {
+    let (token, parameters) = codebuild::start_parameters(body)?;
+    let mut tokens = match shared.tokens.lock() {
+        Ok(t) => t,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let now = std::time::Instant::now();
+    match tokens.get(&token) {
+        Some((seen, at))
+            if now.duration_since(*at) < codebuild::IDEMPOTENCY_WINDOW && *seen != parameters =>
+        {
+            Some(codebuild::token_mismatch(&token))
+        }
+        Some((_, at)) if now.duration_since(*at) < codebuild::IDEMPOTENCY_WINDOW => None,
+        _ => {
+            tokens.insert(token, (parameters, now));
+            None
+        }
+    }
 }
 
 /// One ECR call to moto on behalf of the request in `parts` (its credentials and region),

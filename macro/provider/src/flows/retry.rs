@@ -90,6 +90,12 @@ pub fn queued_timeout_minutes(seconds_left: u64) -> u32 {
     u32::try_from(minutes).unwrap_or(u32::MAX)
 }
 
+/// The StartBuild idempotency token of a request (`base`) started with queue timeout
+/// `queued_minutes`: every parameter under one token stays the same.
+pub fn token_for(base: &str, queued_minutes: u32) -> String {
+    crate::ids::short_hash(&[base, &queued_minutes.to_string()])
+}
+
 /// The event for the next invocation: the request as CloudFormation sent it (the fields
 /// the provider reads) and the retry state.
 pub fn requeue_payload(request: &CfnRequest, state: QueueRetry) -> Value {
@@ -149,22 +155,33 @@ impl Provider {
         let mut backoff = self.settings.account_limit_backoff;
         loop {
             let queued = queued_timeout_minutes(seconds_left(first_seen, timeout, epoch_seconds()));
-            let msg =
-                match codebuild::start_build_queued(&self.clients.codebuild, build, Some(queued))
-                    .await
-                {
-                    Ok(id) => {
-                        log.info(
-                            "build started",
-                            json!({"queuedTimeoutInMinutes": queued, "attempt": attempt + 1}),
-                        );
-                        return Started::Build(id);
-                    }
-                    Err(StartFailure::Other(msg)) => {
-                        return Started::Failed(format!("CodeBuild StartBuild failed: {msg}"));
-                    }
-                    Err(StartFailure::AccountLimit(msg)) => msg,
-                };
+            // CodeBuild answers a parameter mismatch to a token repeated within five minutes
+            // with another parameter, and the queue timeout shrinks with time: one token per
+            // (request, queue timeout). A start repeated with the same values is still one
+            // build; one made a minute later is found by the build marker instead.
+            let this_start = BuildRequest {
+                idempotency_token: token_for(&build.idempotency_token, queued),
+                ..build.clone()
+            };
+            let msg = match codebuild::start_build_queued(
+                &self.clients.codebuild,
+                &this_start,
+                Some(queued),
+            )
+            .await
+            {
+                Ok(id) => {
+                    log.info(
+                        "build started",
+                        json!({"queuedTimeoutInMinutes": queued, "attempt": attempt + 1}),
+                    );
+                    return Started::Build(id);
+                }
+                Err(StartFailure::Other(msg)) => {
+                    return Started::Failed(format!("CodeBuild StartBuild failed: {msg}"));
+                }
+                Err(StartFailure::AccountLimit(msg)) => msg,
+            };
             attempt += 1;
             let left = seconds_left(first_seen, timeout, epoch_seconds());
             if left < MIN_QUEUED_MINUTES * 60 + backoff.as_secs() {
