@@ -1139,6 +1139,26 @@ fn property_rule_cases() -> Vec<Case> {
         .text("ImageTagPrefix")
         .fixed(image_s3("Platform: [linux/arm64, linux/amd64]\nImageTagPrefix: stable-")),
         case(
+            "a fixed tag with replica regions",
+            image_s3("ImageTag: stable\nReplicaRegions: [us-west-2]"),
+            ids::FIXED_TAG_WITH_REPLICAS,
+            at("ImageTag"),
+        )
+        .text("drop ReplicaRegions")
+        .fixed(image_s3("ImageTagPrefix: stable-\nReplicaRegions: [us-west-2]")),
+        case(
+            "a repository deleted with the stack but not emptied",
+            format!(
+                "Resources:\n  ApiImage:\n    Type: Custom::ContainerImageBuild\n    DeletionPolicy: Delete\n    Properties:\n      {SOURCE}\n"
+            ),
+            ids::DELETE_WITHOUT_EMPTY,
+            "Resources.ApiImage.DeletionPolicy".into(),
+        )
+        .text("EmptyOnDelete: true")
+        .fixed(format!(
+            "Resources:\n  ApiImage:\n    Type: Custom::ContainerImageBuild\n    DeletionPolicy: Delete\n    Properties:\n      {SOURCE}\n      Repository: {{EmptyOnDelete: true}}\n"
+        )),
+        case(
             "a multi-platform image's index in a Lambda function",
             lambda_of("Platform: [linux/amd64, linux/arm64]", "[arm64]", "!GetAtt ApiImage.ImageUri"),
             ids::INDEX_IN_LAMBDA,

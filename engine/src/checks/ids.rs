@@ -89,3 +89,7 @@ pub const PLATFORM_URI_MISMATCH: &str = "CIB083";
 pub const MULTI_PLATFORM_NAMED_REPOSITORY: &str = "CIB084";
 /// A multi-platform image with a fixed `ImageTag`.
 pub const MULTI_PLATFORM_FIXED_TAG: &str = "CIB085";
+/// A fixed `ImageTag` with `ReplicaRegions`.
+pub const FIXED_TAG_WITH_REPLICAS: &str = "CIB086";
+/// `DeletionPolicy: Delete` on an image whose generated repository is not emptied.
+pub const DELETE_WITHOUT_EMPTY: &str = "CIB087";

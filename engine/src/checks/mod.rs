@@ -3,7 +3,9 @@
 
 pub mod build_args;
 pub mod cycles;
+pub mod delete_without_empty;
 pub mod env_values;
+pub mod fixed_tag_replicas;
 pub mod ids;
 pub mod lambda;
 pub mod lambda_index;
@@ -247,6 +249,14 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::MULTI_PLATFORM_FIXED_TAG,
         "a multi-platform image with a fixed ImageTag (platforms and index are tagged by content)",
     ),
+    error(
+        ids::FIXED_TAG_WITH_REPLICAS,
+        "a fixed ImageTag with ReplicaRegions (replica repositories keep immutable tags, so the second build could not move the tag there)",
+    ),
+    warning(
+        ids::DELETE_WITHOUT_EMPTY,
+        "DeletionPolicy: Delete on an image whose repository is not emptied on delete (the stack's delete fails once the repository holds images)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -270,6 +280,8 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(lambda_platform_uri::check(context));
     findings.extend(multi_platform_repository::check(context));
     findings.extend(multi_platform_fixed_tag::check(context));
+    findings.extend(fixed_tag_replicas::check(context));
+    findings.extend(delete_without_empty::check(context));
     findings
 }
 
