@@ -1147,6 +1147,14 @@ fn property_rule_cases() -> Vec<Case> {
         .text("drop ReplicaRegions")
         .fixed(image_s3("ImageTagPrefix: stable-\nReplicaRegions: [us-west-2]")),
         case(
+            "a VPC build with replica regions",
+            image_s3("ReplicaRegions: [us-west-2]\nVpcConfig: {VpcId: vpc-0123456789abcdef0, Subnets: [subnet-0123456789abcdef0], SecurityGroupIds: [sg-0123456789abcdef0]}"),
+            ids::VPC_CROSS_REGION,
+            at("VpcConfig"),
+        )
+        .text("NAT gateway")
+        .fixed(image_s3("VpcConfig: {VpcId: vpc-0123456789abcdef0, Subnets: [subnet-0123456789abcdef0], SecurityGroupIds: [sg-0123456789abcdef0]}")),
+        case(
             "a repository deleted with the stack but not emptied",
             format!(
                 "Resources:\n  ApiImage:\n    Type: Custom::ContainerImageBuild\n    DeletionPolicy: Delete\n    Properties:\n      {SOURCE}\n"

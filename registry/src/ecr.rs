@@ -39,6 +39,17 @@ pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
 /// (the part, its base64 form in the request, the request body).
 pub const DEFAULT_PART_BYTES: usize = 10 * 1024 * 1024;
 
+/// The part size of one layer upload: the `partSize` `InitiateLayerUpload` answered ("the
+/// size, in bytes, that Amazon ECR expects future layer part uploads to be", ECR API
+/// reference) when it is within [`MIN_PART_BYTES`]..=[`MAX_PART_BYTES`] (memory stays
+/// bounded whatever ECR says), else `configured`.
+pub fn part_size(answered: Option<i64>, configured: usize) -> usize {
+    answered
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| (MIN_PART_BYTES..=MAX_PART_BYTES).contains(n))
+        .unwrap_or(configured)
+}
+
 /// One ECR repository, in one region (the client's).
 #[derive(Debug, Clone)]
 pub struct EcrRepository {
@@ -285,20 +296,21 @@ impl Destination for EcrRepository {
             repository: self.repository.clone(),
             message: "no uploadId in the answer".into(),
         })?;
+        let part_bytes = part_size(upload.part_size(), self.part_bytes);
         let mut sent: u64 = 0;
-        let mut part = BytesMut::with_capacity(self.part_bytes);
+        let mut part = BytesMut::with_capacity(part_bytes);
         // Every source's stream verifies size and digest and ends in an error when they do
         // not match, before CompleteLayerUpload is called: an upload never completed is
         // discarded by ECR, so a bad blob never becomes available.
         while let Some(chunk) = content.next().await {
             let mut chunk = chunk?;
             while !chunk.is_empty() {
-                let room = self.part_bytes - part.len();
+                let room = part_bytes - part.len();
                 let take = room.min(chunk.len());
                 part.extend_from_slice(&chunk.split_to(take));
-                if part.len() == self.part_bytes {
+                if part.len() == part_bytes {
                     let full = part.split();
-                    part.reserve(self.part_bytes);
+                    part.reserve(part_bytes);
                     let len = full.len() as u64;
                     self.upload_part(upload_id, sent, full).await?;
                     sent += len;
@@ -481,5 +493,28 @@ impl Source for EcrRepository {
         }
         let origin = format!("{} layer download", self.repository);
         Ok(verified(body_stream(response, url), descriptor, origin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecrs_part_size_is_used_within_the_memory_bound() {
+        assert_eq!(
+            part_size(Some(8 * 1024 * 1024), DEFAULT_PART_BYTES),
+            8 * 1024 * 1024
+        );
+        assert_eq!(part_size(None, DEFAULT_PART_BYTES), DEFAULT_PART_BYTES);
+        assert_eq!(
+            part_size(Some(1024), DEFAULT_PART_BYTES),
+            DEFAULT_PART_BYTES
+        );
+        assert_eq!(
+            part_size(Some(1 << 30), DEFAULT_PART_BYTES),
+            DEFAULT_PART_BYTES
+        );
+        assert_eq!(part_size(Some(-1), MIN_PART_BYTES), MIN_PART_BYTES);
     }
 }

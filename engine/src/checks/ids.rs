@@ -93,3 +93,5 @@ pub const MULTI_PLATFORM_FIXED_TAG: &str = "CIB085";
 pub const FIXED_TAG_WITH_REPLICAS: &str = "CIB086";
 /// `DeletionPolicy: Delete` on an image whose generated repository is not emptied.
 pub const DELETE_WITHOUT_EMPTY: &str = "CIB087";
+/// A build in a VPC that must reach ECR in other regions (replica regions).
+pub const VPC_CROSS_REGION: &str = "CIB088";

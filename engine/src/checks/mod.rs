@@ -25,6 +25,7 @@ pub mod tarball;
 pub mod template_limits;
 pub mod timeout;
 pub mod unknown_tags;
+pub mod vpc_cross_region;
 pub mod worst_case;
 
 use serde_json::Value;
@@ -257,6 +258,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::DELETE_WITHOUT_EMPTY,
         "DeletionPolicy: Delete on an image whose repository is not emptied on delete (the stack's delete fails once the repository holds images)",
     ),
+    warning(
+        ids::VPC_CROSS_REGION,
+        "a build in a VPC with ReplicaRegions (the replica wait calls ECR in other regions, which no interface endpoint serves: subnets need a NAT gateway)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -282,6 +287,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(multi_platform_fixed_tag::check(context));
     findings.extend(fixed_tag_replicas::check(context));
     findings.extend(delete_without_empty::check(context));
+    findings.extend(vpc_cross_region::check(context));
     findings
 }
 
