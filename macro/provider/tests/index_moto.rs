@@ -111,6 +111,21 @@ async fn run(env: &Env, request_id: &str, props: &Value) -> Value {
 }
 
 /// The manifest under `tag` in `region`, as ECR returns it.
+/// Removes `tag` from the home repository (the image stays, untagged).
+async fn untag_at_home(env: &Env, tag: &str) {
+    env.ecr(HOME)
+        .batch_delete_image()
+        .repository_name(CIB_REPO)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag(tag)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("untag");
+}
+
 async fn stored(env: &Env, region: &str, tag: &str) -> Option<(String, Value)> {
     let out = env
         .ecr(region)
@@ -189,17 +204,7 @@ async fn the_index_names_every_platform_and_reaches_the_replicas() {
     // ECR replication delivered the index to the replica before the provider's own write
     // there (here: the home tag is gone, the replica's stays): writing it again where it
     // is already tagged with the same digest is done, not an error.
-    env.ecr(HOME)
-        .batch_delete_image()
-        .repository_name(CIB_REPO)
-        .image_ids(
-            aws_sdk_ecr::types::ImageIdentifier::builder()
-                .image_tag(&tag)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("untag at home");
+    untag_at_home(&env, &tag).await;
     let third = run(&env, "idx-3", &props).await;
     assert_eq!(third["Status"], "SUCCESS", "{third}");
     assert_eq!(third["Data"]["ImageDigest"], digest.as_str());
@@ -221,17 +226,7 @@ async fn an_index_tag_held_by_another_digest_fails_naming_both() {
         .to_owned();
     // Someone moved nothing, but the immutable tag now names another image: delete the index
     // and put a platform manifest under its tag.
-    env.ecr(HOME)
-        .batch_delete_image()
-        .repository_name(CIB_REPO)
-        .image_ids(
-            aws_sdk_ecr::types::ImageIdentifier::builder()
-                .image_tag(&tag)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("untag");
+    untag_at_home(&env, &tag).await;
     let other = push(&env, HOME, "arm64", &tag).await;
     let v = run(&env, "idx-o2", &props).await;
     assert_eq!(v["Status"], "FAILED", "{v}");

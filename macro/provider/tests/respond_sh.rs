@@ -391,109 +391,11 @@ fn script_puts_to(url: &str, region: &str) -> (bool, bool) {
 
 #[test]
 fn respond_sh_puts_only_where_the_provider_would() {
-    // Every partition's forms, and the lookalikes the provider refuses; the script must
-    // agree with the provider's check (response_url.rs) on each.
-    let cases = [
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/x?X-Amz-Signature=1",
-        ),
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/k",
-        ),
-        (
-            "eu-west-1",
-            "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/k",
-        ),
-        (
-            "eu-west-1",
-            "https://cloudformation-custom-resource-response-euwest1.s3.dualstack.eu-west-1.amazonaws.com/k",
-        ),
-        (
-            "ap-southeast-2",
-            "https://s3.ap-southeast-2.amazonaws.com/cloudformation-custom-resource-response-apsoutheast2/k",
-        ),
-        (
-            "cn-north-1",
-            "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k",
-        ),
-        (
-            "us-gov-west-1",
-            "https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/k",
-        ),
-        (
-            "us-iso-east-1",
-            "https://cloudformation-custom-resource-response-usisoeast1.s3.us-iso-east-1.c2s.ic.gov/k",
-        ),
-        (
-            "us-isob-east-1",
-            "https://cloudformation-custom-resource-response-usisobeast1.s3.us-isob-east-1.sc2s.sgov.gov/k",
-        ),
-        (
-            "us-isof-south-1",
-            "https://cloudformation-custom-resource-response-usisofsouth1.s3.us-isof-south-1.csp.hci.ic.gov/k",
-        ),
-        (
-            "eu-isoe-west-1",
-            "https://cloudformation-custom-resource-response-euisoewest1.s3.eu-isoe-west-1.cloud.adc-e.uk/k",
-        ),
-        (
-            "eusc-de-east-1",
-            "https://cloudformation-custom-resource-response-euscdeeast1.s3.eusc-de-east-1.amazonaws.eu/k",
-        ),
-        ("us-east-1", "https://attacker-bucket.s3.amazonaws.com/k"),
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-useast1x.s3.amazonaws.com/k",
-        ),
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/k",
-        ),
-        (
-            "us-east-1",
-            "https://s3.amazonaws.com/attacker/cloudformation-custom-resource-response-useast1/k",
-        ),
-        (
-            "us-east-1",
-            "https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1",
-        ),
-        (
-            "us-east-1",
-            "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-        ),
-        (
-            "us-east-1",
-            "https://user@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-        ),
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/k",
-        ),
-        (
-            "us-east-1",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.example/k",
-        ),
-        (
-            "us-east-1",
-            "https://evil.example/cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
-        ),
-        (
-            "us-east-1",
-            "https://Cloudformation-Custom-Resource-Response-Useast1.S3.Amazonaws.com/k",
-        ),
-        (
-            "cn-north-1",
-            "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com/k",
-        ),
-        (
-            "",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-        ),
-    ];
+    // Every partition's forms, and the lookalikes the provider refuses (the provider's own
+    // table of examples); the script must agree with the provider's check on each.
+    let cases = cib_provider::gate::response_url::EXAMPLES;
     let mut trusted = 0;
-    for (region, url) in cases {
+    for &(region, url, _) in cases {
         let provider =
             cib_provider::gate::response_url::is_cloudformation_response_url(url, region);
         let (put, exit_ok) = script_puts_to(url, region);

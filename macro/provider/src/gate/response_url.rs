@@ -102,6 +102,152 @@ pub fn is_cloudformation_response_url(url: &str, region: &str) -> bool {
             .is_some_and(|p| p.starts_with('/'))
 }
 
+/// Examples of the rule, `(region, url, trusted)`: every partition's forms and the
+/// lookalikes that are refused. The tests of this module and of `respond.sh` (which applies
+/// the same rule in shell) both run them, so the two implementations cannot drift apart.
+pub const EXAMPLES: &[(&str, &str, bool)] = &[
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/x?X-Amz-Signature=1",
+        true,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/k",
+        true,
+    ),
+    (
+        "eu-west-1",
+        "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/k",
+        true,
+    ),
+    (
+        "eu-west-1",
+        "https://cloudformation-custom-resource-response-euwest1.s3.dualstack.eu-west-1.amazonaws.com/k",
+        true,
+    ),
+    (
+        "ap-southeast-2",
+        "https://s3.ap-southeast-2.amazonaws.com/cloudformation-custom-resource-response-apsoutheast2/k",
+        true,
+    ),
+    (
+        "cn-north-1",
+        "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k",
+        true,
+    ),
+    (
+        "us-gov-west-1",
+        "https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/k",
+        true,
+    ),
+    (
+        "us-iso-east-1",
+        "https://cloudformation-custom-resource-response-usisoeast1.s3.us-iso-east-1.c2s.ic.gov/k",
+        true,
+    ),
+    (
+        "us-isob-east-1",
+        "https://cloudformation-custom-resource-response-usisobeast1.s3.us-isob-east-1.sc2s.sgov.gov/k",
+        true,
+    ),
+    (
+        "us-isof-south-1",
+        "https://cloudformation-custom-resource-response-usisofsouth1.s3.us-isof-south-1.csp.hci.ic.gov/k",
+        true,
+    ),
+    (
+        "eu-isoe-west-1",
+        "https://cloudformation-custom-resource-response-euisoewest1.s3.eu-isoe-west-1.cloud.adc-e.uk/k",
+        true,
+    ),
+    (
+        "eusc-de-east-1",
+        "https://cloudformation-custom-resource-response-euscdeeast1.s3.eusc-de-east-1.amazonaws.eu/k",
+        true,
+    ),
+    (
+        "us-east-1",
+        "https://attacker-bucket.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1x.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://s3.amazonaws.com/attacker/cloudformation-custom-resource-response-useast1/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1",
+        false,
+    ),
+    (
+        "us-east-1",
+        "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://user@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.example/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://evil.example/cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://Cloudformation-Custom-Resource-Response-Useast1.S3.Amazonaws.com/k",
+        true,
+    ),
+    (
+        "cn-north-1",
+        "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com/k",
+        false,
+    ),
+    (
+        "",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://execute-api.us-east-1.amazonaws.com/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://abc.lambda-url.us-east-1.on.aws/k",
+        false,
+    ),
+    (
+        "us-east-1",
+        "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com.cn/k",
+        false,
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,78 +255,23 @@ mod tests {
     const STACK: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0f3e8c10-1234-11ef-9d3a-0a1b2c3d4e5f";
 
     #[test]
-    fn cloudformation_response_hosts_of_every_partition_are_trusted() {
-        for (region, url) in [
-            (
-                "us-east-1",
-                "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws/x?X-Amz-Signature=1",
-            ),
-            (
-                "us-east-1",
-                "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/k",
-            ),
-            (
-                "eu-west-1",
-                "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/k",
-            ),
-            (
-                "eu-west-1",
-                "https://cloudformation-custom-resource-response-euwest1.s3.dualstack.eu-west-1.amazonaws.com/k",
-            ),
-            (
-                "ap-southeast-2",
-                "https://s3.ap-southeast-2.amazonaws.com/cloudformation-custom-resource-response-apsoutheast2/k",
-            ),
-            (
-                "cn-north-1",
-                "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/k",
-            ),
-            (
-                "us-gov-west-1",
-                "https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/k",
-            ),
-            (
-                "us-iso-east-1",
-                "https://cloudformation-custom-resource-response-usisoeast1.s3.us-iso-east-1.c2s.ic.gov/k",
-            ),
-            (
-                "us-isob-east-1",
-                "https://cloudformation-custom-resource-response-usisobeast1.s3.us-isob-east-1.sc2s.sgov.gov/k",
-            ),
-            (
-                "eusc-de-east-1",
-                "https://cloudformation-custom-resource-response-euscdeeast1.s3.eusc-de-east-1.amazonaws.eu/k",
-            ),
-        ] {
-            assert!(is_cloudformation_response_url(url, region), "{url}");
+    fn cloudformation_response_hosts_of_every_partition_are_trusted_and_lookalikes_not() {
+        for &(region, url, trusted) in EXAMPLES {
+            assert_eq!(
+                is_cloudformation_response_url(url, region),
+                trusted,
+                "{url} in {region:?}"
+            );
         }
-    }
-
-    #[test]
-    fn other_aws_hosts_and_lookalikes_are_not_trusted() {
-        for url in [
-            // any other bucket or AWS host
-            "https://attacker-bucket.s3.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-useast1x.s3.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/k",
-            "https://execute-api.us-east-1.amazonaws.com/k",
-            "https://abc.lambda-url.us-east-1.on.aws/k",
-            "https://s3.amazonaws.com/attacker/cloudformation-custom-resource-response-useast1/k",
-            // wrong scheme, user info, port, suffix
-            "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-            "https://user@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/k",
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.example/k",
-            "https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com.cn/k",
-            "https://evil.example/cloudformation-custom-resource-response-useast1.s3.amazonaws.com",
-            "",
-        ] {
-            assert!(!is_cloudformation_response_url(url, "us-east-1"), "{url}");
-        }
-        assert!(!is_cloudformation_response_url(
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/k",
-            ""
-        ));
+        assert!(
+            EXAMPLES.iter().filter(|e| e.2).count() >= 10,
+            "every partition"
+        );
+        assert!(
+            EXAMPLES.iter().filter(|e| !e.2).count() >= 10,
+            "the lookalikes"
+        );
+        assert!(!is_cloudformation_response_url("", "us-east-1"));
     }
 
     #[test]
