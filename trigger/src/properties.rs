@@ -118,7 +118,9 @@ pub fn is_reserved_variable(name: &str) -> bool {
     cib_contract::is_reserved_build_arg(name)
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A scalar as CloudFormation hands it to a custom resource: numbers and booleans as
+/// strings; `None` for anything else.
+pub fn scalar(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -12,6 +12,7 @@
 
 use serde_json::{Map, Value};
 
+use cib_trigger::properties::scalar;
 use cib_trigger::resolve::{Cause, placeholder};
 
 /// Whether the property at `path` may hold any value when the template's value is known
@@ -28,17 +29,6 @@ pub fn is_open(path: &str) -> bool {
             && matches!(field, "ImageTag" | "ImageDigest");
     }
     false
-}
-
-/// A scalar as CloudFormation hands it to a custom resource: numbers and booleans as
-/// strings.
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 fn join(path: &str, key: &str) -> String {
