@@ -17,6 +17,11 @@ else
   dockerfile="$context_dir/${CIB_DOCKERFILE:-Dockerfile}"
 fi
 args=(--platform "$CIB_PLATFORM" --provenance=false --sbom=false --file "$dockerfile" --tag "$CIB_IMAGE_URI")
+if [ -n "${CIB_CONTENT_TAG:-}" ]; then
+  # A fixed ImageTag also gets the content tag, so the digest keeps a tag when the fixed
+  # tag moves on (the untagged rule never expires an image a stack pointed at).
+  args+=(--tag "$CIB_REPOSITORY_URI:$CIB_CONTENT_TAG")
+fi
 if [ -n "${CIB_TARGET:-}" ]; then
   args+=(--target "$CIB_TARGET")
 fi

@@ -15,4 +15,4 @@ pub mod tag;
 
 pub use error::PropertyError;
 pub use properties::{ScanGate, Source, TriggerProperties};
-pub use tag::{canonical_inputs, content_hash, image_tag, tarball_tag};
+pub use tag::{canonical_inputs, content_hash, content_tag, image_tag, tarball_tag};

@@ -118,6 +118,17 @@ pub fn image_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
     tag_from(p, &content_hash(p))
 }
 
+/// The content tag of a build: `ImageTagPrefix` + the content hash, whatever `ImageTag`
+/// says. An image with a fixed `ImageTag` is pushed under both, so the digest a stack once
+/// pointed at stays tagged when the fixed tag moves on, and a rollback finds it.
+pub fn content_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
+    let unfixed = TriggerProperties {
+        image_tag: None,
+        ..p.clone()
+    };
+    tag_from(&unfixed, &content_hash(p))
+}
+
 /// The tag of a tarball image whose root manifest has digest `manifest_digest`
 /// (`sha256:<64 hex>`): `ImageTag` if fixed, else `ImageTagPrefix` + the digest's hex. The
 /// same tarball always gets the same tag, so an unchanged tarball is never pushed again;

@@ -117,6 +117,12 @@ pub fn build_request(
         plain("CIB_LOGICAL_ID", &request.logical_resource_id),
         plain("CIB_PHYSICAL_ID", physical_id),
     ];
+    // A fixed tag is pushed together with the content tag (see `cib_trigger::content_tag`).
+    if props.image_tag.is_some()
+        && let Ok(content) = cib_trigger::tag::content_tag(props)
+    {
+        v.push(plain("CIB_CONTENT_TAG", &content));
+    }
     if let Some(cache_ref) = &props.cache_image_ref {
         v.push(plain("CIB_CACHE_REF", cache_ref));
     }
@@ -275,6 +281,24 @@ pub(crate) mod tests {
             b.variables.iter().all(|v| !v.name.starts_with("CIB_SCAN_")),
             "no Scan, no gate"
         );
+    }
+
+    #[test]
+    fn a_fixed_tag_build_also_pushes_its_content_tag() {
+        let mut m = sample();
+        m.insert("ImageTag".into(), json!("release"));
+        let props = TriggerProperties::parse(&m).expect("parse");
+        let b = build_request(&request(), &props, "release", "Api-1", "tok", &context());
+        let content = b
+            .variables
+            .iter()
+            .find(|v| v.name == "CIB_CONTENT_TAG")
+            .map(|v| v.value.clone());
+        assert_eq!(content, cib_trigger::tag::content_tag(&props).ok());
+        assert_ne!(content.as_deref(), Some("release"));
+        let unfixed = TriggerProperties::parse(&sample()).expect("parse");
+        let b = build_request(&request(), &unfixed, "t1", "Api-1", "tok", &context());
+        assert!(b.variables.iter().all(|v| v.name != "CIB_CONTENT_TAG"));
     }
 
     #[test]

@@ -309,3 +309,94 @@ async fn a_failed_build_whose_final_phase_answered_is_not_answered_again() {
     assert_eq!(env.handle(&event).await["action"], "ignored");
     assert!(env.recorder.puts().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_build() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let repo = "cib/apiimage-11111111-2222-3333-4444-555555555555";
+    env.ecr(HOME)
+        .create_repository()
+        .repository_name(repo)
+        .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Mutable)
+        .send()
+        .await
+        .expect("create repository");
+    let mut old = trigger_properties("prod", &[]);
+    old["ImageTag"] = json!("release");
+    old["RepositoryName"] = json!(repo);
+    old["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
+    old["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
+    let mut new = old.clone();
+    new["BuildArgs"]["STAGE"] = json!("next");
+    let content = |props: &serde_json::Value| {
+        let serde_json::Value::Object(m) = props else {
+            panic!("properties are an object")
+        };
+        let p = cib_provider::properties::TriggerProperties::parse(m).expect("parse");
+        cib_trigger::tag::content_tag(&p).expect("content tag")
+    };
+    // The old build pushed its image under the fixed tag and its content tag; the failed
+    // update's build moved the fixed tag to another image.
+    let put = |tag: String, layer: &'static str| {
+        let ecr = env.ecr(HOME);
+        async move {
+            let manifest = json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                           "size": 7023, "digest": format!("sha256:{}", layer.repeat(64))},
+                "layers": []
+            })
+            .to_string();
+            use sha2::Digest;
+            let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&manifest)));
+            ecr.put_image()
+                .repository_name(repo)
+                .image_digest(digest)
+                .image_manifest(manifest)
+                .image_tag(tag)
+                .send()
+                .await
+                .expect("put image")
+                .image()
+                .and_then(|i| i.image_id())
+                .and_then(|i| i.image_digest())
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let old_digest = put(content(&old), "a").await;
+    put("release".into(), "a").await;
+    put(content(&new), "b").await;
+    put("release".into(), "b").await;
+
+    // The update rollback: CloudFormation sends the old properties back.
+    let rollback = cfn_event(
+        &env,
+        "Update",
+        "fx-1",
+        TRIGGER,
+        &old,
+        Some(&new),
+        Some("ApiImage-0123456789abcdef"),
+    );
+    let out = env.handle(&rollback).await;
+    assert_eq!(out["action"], "answered", "{out}");
+    assert!(
+        env.builds().await.is_empty(),
+        "no build for a rollback whose image exists"
+    );
+    let v = env.recorder.puts()[0].json();
+    assert_eq!(v["Status"], "SUCCESS", "{v}");
+    assert_eq!(v["Data"]["ImageDigest"], old_digest.as_str());
+    assert_eq!(v["Data"]["ImageTag"], "release");
+    let now = cib_provider::aws::ecr::image_digest(&env.ecr(HOME), repo, "release")
+        .await
+        .expect("lookup");
+    assert_eq!(
+        now.as_deref(),
+        Some(old_digest.as_str()),
+        "the fixed tag moved back"
+    );
+}

@@ -136,6 +136,13 @@ impl Provider {
             let reason = contract_version::rebuild_refused();
             return self.answer(log, &request.response_url, fail(reason)).await;
         }
+        if props.image_tag.is_some()
+            && let Some(done) = self
+                .retag_from_content(request, &props, &tag, physical_id, log)
+                .await
+        {
+            return done;
+        }
         // A build runs commands under the stack's build role: only what its template says.
         if let Err(refusal) = self.verify_content(request).await {
             return refusal.outcome(log);

@@ -6,6 +6,7 @@
 //!   [`preflight`] (what is checked and stored before StartBuild) and [`retry`] (a full
 //!   build queue);
 //! - [`build_state`]: a build that ended without its final phase answering;
+//! - [`fixed_tag`]: a fixed `ImageTag` moved back to an image built before;
 //! - [`backfill`]: copying an image into replica regions that lack it;
 //! - [`tarball`]: pushing an `ImageTarball` image without a build;
 //! - [`index`]: a multi-platform image's OCI index;
@@ -16,6 +17,7 @@ pub mod backfill;
 pub mod build;
 pub mod build_state;
 pub mod failure_destination;
+pub mod fixed_tag;
 pub mod index;
 pub mod preflight;
 pub mod replication;
