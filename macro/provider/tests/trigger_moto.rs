@@ -400,3 +400,49 @@ async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_bui
         "the fixed tag moved back"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_region_without_the_repository_gets_one_with_our_settings_before_the_build() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let repo = "cib/apiimage-11111111-2222-3333-4444-555555555555";
+    env.ecr(HOME)
+        .create_repository()
+        .repository_name(repo)
+        .send()
+        .await
+        .expect("create home repository");
+    let mut props = trigger_properties("prod", &["us-west-2"]);
+    props["RepositoryName"] = json!(repo);
+    props["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
+    props["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
+    let out = env
+        .handle(&cfn_event(
+            &env, "Create", "rr-1", TRIGGER, &props, None, None,
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started", "{out}");
+    let replica = env
+        .ecr("us-west-2")
+        .describe_repositories()
+        .repository_names(repo)
+        .send()
+        .await
+        .expect("the replica repository exists");
+    let created = &replica.repositories()[0];
+    assert_eq!(
+        created.image_tag_mutability().map(|m| m.as_str()),
+        Some("IMMUTABLE")
+    );
+    let policy = env
+        .ecr("us-west-2")
+        .get_lifecycle_policy()
+        .repository_name(repo)
+        .send()
+        .await
+        .expect("a lifecycle policy");
+    assert_eq!(
+        policy.lifecycle_policy_text(),
+        Some(cib_provider::aws::ecr::IMAGE_LIFECYCLE_POLICY)
+    );
+}

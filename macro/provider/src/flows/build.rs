@@ -147,6 +147,8 @@ impl Provider {
         if let Err(refusal) = self.verify_content(request).await {
             return refusal.outcome(log);
         }
+        self.prepare_replica_repositories(request, &props, &tag, log)
+            .await;
         let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
         let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
         match ecr::repository_tag(&self.clients.ecr, &props.repository_arn, &marker_key).await {
@@ -226,6 +228,42 @@ impl Provider {
             replicas.push((region.clone(), lookup));
         }
         Ok(backfill::classify(home_lookup, replicas))
+    }
+
+    /// Creates, with our settings, each replica repository the build's push will replicate
+    /// to and that does not exist yet: a region never bootstrapped has no repository
+    /// creation template, and ECR replication would create it with ECR's defaults (mutable
+    /// tags, no lifecycle policy). Only the stack's own generated repositories (the ones the
+    /// provider may write); a failure is logged and replication creates it as it would have.
+    async fn prepare_replica_repositories(
+        &self,
+        request: &CfnRequest,
+        props: &TriggerProperties,
+        tag: &str,
+        log: &LogContext,
+    ) {
+        if crate::gate::repository::stack_repository(&props.repository_name, &request.stack_id)
+            .is_err()
+        {
+            return;
+        }
+        for region in &props.replica_regions {
+            let client = self.clients.ecr_in(region);
+            let exists = ecr::image_lookup(&client, &props.repository_name, tag).await;
+            if !matches!(exists, Ok(ecr::Lookup::NoRepository)) {
+                continue;
+            }
+            match ecr::create_image_repository(&client, &props.repository_name).await {
+                Ok(()) => log.info(
+                    "replica repository created with our settings before the first push",
+                    json!({"region": region, "repository": props.repository_name}),
+                ),
+                Err(e) => log.warn(
+                    "cannot create the replica repository; replication creates it with ECR's defaults",
+                    json!({"region": region, "error": e.to_string()}),
+                ),
+            }
+        }
     }
 }
 
