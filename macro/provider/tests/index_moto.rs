@@ -184,7 +184,10 @@ async fn the_index_names_every_platform_and_reaches_the_replicas() {
     );
     assert_eq!(entries[0]["size"], manifest("amd64").len());
     assert_eq!(entries[1]["digest"], arm64.as_str());
-    assert_eq!(entries[1]["platform"]["architecture"], "arm64");
+    assert_eq!(
+        entries[1]["platform"],
+        json!({"architecture": "arm64", "os": "linux", "variant": "v8"})
+    );
     let (replica_digest, _) = stored(&env, "us-west-2", &tag)
         .await
         .expect("the replica has the index");
@@ -294,4 +297,48 @@ async fn another_stacks_repository_is_refused_and_delete_touches_nothing() {
     let puts = env.recorder.puts_to("/cfn/idx-5?X-Amz-Signature=x");
     assert_eq!(puts.len(), 1);
     assert_eq!(puts[0].json()["Status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn an_index_written_before_entries_carried_a_variant_is_kept() {
+    let env = setup().await;
+    let (amd64, arm64) = setup_images(&env, &[HOME]).await;
+    let props = index_props(&amd64, &arm64, &[], CIB_REPO);
+    let serde_json::Value::Object(m) = &props else {
+        panic!("an object")
+    };
+    let tag = cib_trigger::index::IndexProperties::parse(m)
+        .expect("index properties")
+        .tag()
+        .expect("tag");
+    // The index an earlier provider wrote: the same platform manifests, no variant.
+    let old = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd64,
+             "size": manifest("amd64").len(), "platform": {"architecture": "amd64", "os": "linux"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm64,
+             "size": manifest("arm64").len(), "platform": {"architecture": "arm64", "os": "linux"}}
+        ]
+    })
+    .to_string();
+    let old_digest = sha256(old.as_bytes());
+    env.ecr(HOME)
+        .put_image()
+        .repository_name(CIB_REPO)
+        .image_digest(&old_digest)
+        .image_manifest(&old)
+        .image_manifest_media_type("application/vnd.oci.image.index.v1+json")
+        .image_tag(&tag)
+        .send()
+        .await
+        .expect("put the earlier index");
+    let v = run(&env, "idx-v1", &props).await;
+    assert_eq!(v["Status"], "SUCCESS", "{v}");
+    assert_eq!(
+        v["Data"]["ImageDigest"],
+        old_digest.as_str(),
+        "kept, not replaced"
+    );
 }

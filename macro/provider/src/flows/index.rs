@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use cib_registry::manifest::Platform;
+use cib_registry::manifest::{Parsed, Platform};
 use cib_registry::{Destination, EcrRepository, Manifest, Source, image_index};
 use serde_json::{Value, json};
 
@@ -76,19 +76,52 @@ pub async fn write_index(
                     m.platform, m.image_digest, props.repository_name
                 )
             })?;
+        let architecture = m.architecture().to_owned();
+        // arm64 images are `linux/arm64/v8`, as the OCI image index spec's platform
+        // variants and BuildKit write them.
+        let variant = (architecture == "arm64").then(|| "v8".to_owned());
         let platform = Platform {
-            architecture: m.architecture().to_owned(),
+            architecture,
             os: "linux".into(),
-            variant: None,
+            variant,
         };
         entries.push((manifest, platform));
     }
     let index = image_index(&entries).map_err(|e| e.to_string())?;
+    let children: Vec<&str> = props
+        .manifests
+        .iter()
+        .map(|m| m.image_digest.as_str())
+        .collect();
+    // An index already under the tag over exactly these platform manifests is this image
+    // (one written before its entries carried `variant`): kept, never replaced (the tag is
+    // immutable, and a stack may point at its digest).
+    if let Some(existing) = equivalent_index(repository, tag, &children).await {
+        return Ok(existing);
+    }
     repository
         .put_manifest(&index, Some(tag))
         .await
         .map_err(|e| format!("writing the image index {tag}: {e}"))?;
     Ok(index)
+}
+
+/// The index under `tag` in `repository` when it lists exactly the manifests `children`,
+/// whatever its entries' platform fields say; `None` when there is none or it differs.
+async fn equivalent_index(
+    repository: &EcrRepository,
+    tag: &str,
+    children: &[&str],
+) -> Option<Manifest> {
+    let existing = repository.manifest(tag, None).await.ok()?;
+    let Ok(Parsed::Index { manifests }) = existing.parse() else {
+        return None;
+    };
+    let mut have: Vec<&str> = manifests.iter().map(|d| d.digest.as_str()).collect();
+    let mut want = children.to_vec();
+    have.sort_unstable();
+    want.sort_unstable();
+    (have == want).then_some(existing)
 }
 
 impl Provider {
