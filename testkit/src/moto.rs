@@ -192,6 +192,11 @@ impl MotoServer {
         self.proxy().declare_build(id, build);
     }
 
+    /// Declares a stack's status ([`StrictProxy::set_stack_status`]).
+    pub fn set_stack_status(&self, stack_id: &str, status: &str) {
+        self.proxy().set_stack_status(stack_id, status);
+    }
+
     /// Every S3 call that named no bucket owner ([`StrictProxy::unowned_s3_calls`]).
     pub fn unowned_s3_calls(&self) -> Vec<String> {
         self.proxy().unowned_s3_calls()

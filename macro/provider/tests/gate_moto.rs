@@ -305,3 +305,57 @@ async fn a_forged_build_state_event_for_a_running_build_answers_nothing() {
 async fn parameter_exists(env: &Env, name: &str) -> bool {
     parameter(env, name).await.is_some()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_rollback_is_verified_by_the_record_whatever_template_get_template_returns() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let old = trigger_properties("prod", &[]);
+    let mut new = old.clone();
+    new["BuildArgs"]["STAGE"] = json!("next");
+    // The deploy before: CloudFormation sent `old`, the gate verified it (and recorded it).
+    let created = env
+        .handle(&cfn_event(
+            &env, "Create", "rb-c", TRIGGER, &old, None, None,
+        ))
+        .await;
+    assert_eq!(created["action"], "build-started", "{created}");
+    // The failed update: the stack's template now says `new`.
+    let update = cfn_event(
+        &env,
+        "Update",
+        "rb-u",
+        TRIGGER,
+        &new,
+        Some(&old),
+        Some("ApiImage-0123456789abcdef"),
+    );
+    env.play(&update).await;
+    // Its rollback sends `old` back while GetTemplate still returns the failed template.
+    env.moto
+        .set_stack_status(STACK_ID, "UPDATE_ROLLBACK_IN_PROGRESS");
+    let mut rollback = update.clone();
+    rollback["RequestId"] = json!("rb-r");
+    rollback["ResourceProperties"] = update["OldResourceProperties"].clone();
+    rollback["OldResourceProperties"] = update["ResourceProperties"].clone();
+    rollback["ResourceProperties"]["ServiceToken"] =
+        update["ResourceProperties"]["ServiceToken"].clone();
+    let out = invoke(&env, rollback.clone()).await;
+    assert_eq!(
+        out["action"], "build-started",
+        "the rollback rebuilds: {out}"
+    );
+    // Properties never verified for this resource are refused, rollback or not.
+    let mut forged = rollback.clone();
+    forged["RequestId"] = json!("rb-f");
+    forged["ResourceProperties"]["BuildSpec"] =
+        json!("version: 0.2\nphases: {build: {commands: [env]}}\n");
+    let out = invoke(&env, forged).await;
+    assert_eq!(out["check"], "template", "{out}");
+    // Outside a rollback the record does not count: only the template decides.
+    env.moto.set_stack_status(STACK_ID, "UPDATE_IN_PROGRESS");
+    let mut replay = rollback;
+    replay["RequestId"] = json!("rb-p");
+    let out = invoke(&env, replay).await;
+    assert_eq!(out["check"], "template", "{out}");
+}

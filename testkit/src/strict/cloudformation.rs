@@ -10,8 +10,8 @@
 //! template holds the resource as the request's stack would, and declares two things moto
 //! cannot know ([`super::StrictProxy::play_stack`], [`super::StrictProxy::set_resource_state`]):
 //! which moto stack stands for the request's stack id (so a stack keeps its id across its
-//! requests, as in AWS), and the resource's status and physical id while CloudFormation
-//! waits. The proxy sends the stack's CloudFormation calls to that moto stack and writes the
+//! requests, as in AWS), the resource's status and physical id while CloudFormation waits,
+//! and the stack's own status (an update rollback). The proxy sends the stack's CloudFormation calls to that moto stack and writes the
 //! request's stack id, the declared status and physical id into moto's answers. Everything
 //! else comes from moto unchanged.
 
@@ -24,6 +24,8 @@ pub struct Played {
     pub stacks: BTreeMap<String, String>,
     /// (stack id, logical id) to (status, physical id).
     pub resources: BTreeMap<(String, String), (String, Option<String>)>,
+    /// A stack id to the stack's status (`UPDATE_ROLLBACK_IN_PROGRESS`, ...).
+    pub stack_status: BTreeMap<String, String>,
 }
 
 /// The form fields of a Query-protocol request body.
@@ -59,6 +61,11 @@ pub fn answer(fields: &BTreeMap<String, String>, text: &str, played: &Played) ->
             &format!("<StackName>{m}</StackName>"),
             &format!("<StackName>{a}</StackName>"),
         );
+    }
+    if fields.get("Action").map(String::as_str) == Some("DescribeStacks")
+        && let Some(status) = played.stack_status.get(asked)
+    {
+        text = replace_element(&text, "StackStatus", status);
     }
     if fields.get("Action").map(String::as_str) == Some("DescribeStackResource") {
         let key = (asked.clone(), fields.get("LogicalResourceId")?.clone());
@@ -101,6 +108,10 @@ mod tests {
                     Some("Api-0123".to_string()),
                 ),
             )]),
+            stack_status: BTreeMap::from([(
+                ASKED.to_string(),
+                "UPDATE_ROLLBACK_IN_PROGRESS".to_string(),
+            )]),
         }
     }
 
@@ -128,6 +139,24 @@ mod tests {
         assert!(text.contains("<StackName>app</StackName>"), "{text}");
         assert!(text.contains("<ResourceStatus>UPDATE_IN_PROGRESS</ResourceStatus>"));
         assert!(text.contains("<PhysicalResourceId>Api-0123</PhysicalResourceId>"));
+    }
+
+    #[test]
+    fn a_declared_stack_status_is_what_describe_stacks_says() {
+        let fields = form(
+            format!(
+                "Action=DescribeStacks&StackName={}",
+                ASKED.replace(':', "%3A").replace('/', "%2F")
+            )
+            .as_bytes(),
+        );
+        let text = answer(
+            &fields,
+            "<S><StackStatus>CREATE_IN_PROGRESS</StackStatus></S>",
+            &played(),
+        )
+        .expect("rewritten");
+        assert!(text.contains("<StackStatus>UPDATE_ROLLBACK_IN_PROGRESS</StackStatus>"));
     }
 
     #[test]

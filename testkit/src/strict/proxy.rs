@@ -187,6 +187,15 @@ impl StrictProxy {
         }
     }
 
+    /// Declares the status of stack `stack_id` (`DescribeStacks`), e.g. during an update
+    /// rollback (see [`cloudformation`]).
+    pub fn set_stack_status(&self, stack_id: &str, status: &str) {
+        self.with_played(|p| {
+            p.stack_status
+                .insert(stack_id.to_string(), status.to_string());
+        });
+    }
+
     fn with_played(&self, change: impl FnOnce(&mut cloudformation::Played)) {
         match self.played.lock() {
             Ok(mut p) => change(&mut p),

@@ -18,10 +18,11 @@ pub mod identity;
 pub mod repository;
 pub mod response_url;
 pub mod stack;
+pub mod verified;
 
 use serde_json::Value;
 
-use crate::aws::cloudformation;
+use crate::aws::{cloudformation, state};
 use crate::error::ProviderError;
 use crate::event::CfnRequest;
 use crate::log::LogContext;
@@ -127,9 +128,52 @@ impl Provider {
             &state,
         )
         .map_err(|reason| Refusal::refused("template", reason))?;
-        content::compare(&resolved.properties, &request.resource_properties, &|i| {
+        let digest = verified::properties_digest(&request.resource_properties);
+        let record = self.verified_record(request).await;
+        let matched = content::compare(&resolved.properties, &request.resource_properties, &|i| {
             resolved.causes.get(i).cloned()
-        })
-        .map_err(|reason| Refusal::refused("template", reason))
+        });
+        match matched {
+            Ok(()) => {}
+            // An update rollback sends the properties of the deploy before; whichever
+            // template GetTemplate returns meanwhile, the gate verified those then.
+            Err(_)
+                if request.request_type == crate::event::RequestType::Update
+                    && state.status == "UPDATE_ROLLBACK_IN_PROGRESS"
+                    && record
+                        .as_deref()
+                        .is_some_and(|r| verified::holds(r, &digest)) => {}
+            Err(reason) => return Err(Refusal::refused("template", reason)),
+        }
+        self.remember_verified(request, record.as_deref(), &digest)
+            .await;
+        Ok(())
+    }
+
+    /// The record of what the gate verified for this resource (none without a state table,
+    /// or when it cannot be read: then only the template decides).
+    async fn verified_record(&self, request: &CfnRequest) -> Option<String> {
+        let table = self.settings.state_table.as_deref()?;
+        let key = verified::record_key(&request.stack_id, &request.logical_resource_id);
+        state::get_text(&self.clients.dynamodb, table, &key)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Adds `digest` to the record (best effort: a failed write is logged; the template
+    /// still decides every forward deploy).
+    async fn remember_verified(&self, request: &CfnRequest, record: Option<&str>, digest: &str) {
+        let Some(table) = self.settings.state_table.as_deref() else {
+            return;
+        };
+        let key = verified::record_key(&request.stack_id, &request.logical_resource_id);
+        let text = verified::remember(record, digest);
+        if let Err(e) = state::put_text(&self.clients.dynamodb, table, &key, &text).await {
+            LogContext::default().warn(
+                "cannot record the verified properties",
+                serde_json::json!({"error": e.to_string()}),
+            );
+        }
     }
 }
