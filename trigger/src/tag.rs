@@ -122,11 +122,8 @@ pub fn image_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
 /// says. An image with a fixed `ImageTag` is pushed under both, so the digest a stack once
 /// pointed at stays tagged when the fixed tag moves on, and a rollback finds it.
 pub fn content_tag(p: &TriggerProperties) -> Result<String, PropertyError> {
-    let unfixed = TriggerProperties {
-        image_tag: None,
-        ..p.clone()
-    };
-    tag_from(&unfixed, &content_hash(p))
+    let prefix = p.image_tag_prefix.as_deref().unwrap_or("");
+    valid_tag(format!("{prefix}{}", content_hash(p)), "ImageTagPrefix")
 }
 
 /// The tag of a tarball image whose root manifest has digest `manifest_digest`
@@ -147,13 +144,17 @@ pub fn tarball_tag(p: &TriggerProperties, manifest_digest: &str) -> Result<Strin
 }
 
 fn tag_from(p: &TriggerProperties, hash: &str) -> Result<String, PropertyError> {
-    let (tag, path) = match (&p.image_tag, &p.image_tag_prefix) {
-        (Some(fixed), _) => (fixed.clone(), "ImageTag"),
-        (None, prefix) => (
+    match (&p.image_tag, &p.image_tag_prefix) {
+        (Some(fixed), _) => valid_tag(fixed.clone(), "ImageTag"),
+        (None, prefix) => valid_tag(
             format!("{}{hash}", prefix.as_deref().unwrap_or("")),
             "ImageTagPrefix",
         ),
-    };
+    }
+}
+
+/// `tag` when ECR takes it, else the error naming the property `path` that gave it.
+fn valid_tag(tag: String, path: &str) -> Result<String, PropertyError> {
     let valid_chars = tag
         .chars()
         .enumerate()

@@ -30,16 +30,10 @@ impl Provider {
         url: &str,
         response: CfnResponse,
     ) -> Result<Value, ProviderError> {
-        if !self.trusted_response_url(url) {
-            // Never a PUT to a URL that is not CloudFormation's response bucket: the URL came
-            // with the request, and whoever wrote the request chose it.
-            return Ok(log.refused(
-                "response-url",
-                &format!(
-                    "the response URL is not CloudFormation's response bucket in {}",
-                    self.clients.home_region
-                ),
-            ));
+        // Never a PUT to a URL that is not CloudFormation's response bucket: the URL came
+        // with the request, and whoever wrote the request chose it.
+        if let Some(reason) = self.untrusted_response_url(url) {
+            return Ok(log.refused("response-url", &reason));
         }
         let body = response.to_body();
         log.info(
@@ -53,6 +47,17 @@ impl Provider {
         }
         Ok(json!({"action": "answered", "status": response.status}))
     }
+    /// Why `url` is not answered, when it is not CloudFormation's response bucket of this
+    /// region (the one rule every PUT and the gate apply).
+    pub(crate) fn untrusted_response_url(&self, url: &str) -> Option<String> {
+        (!self.trusted_response_url(url)).then(|| {
+            format!(
+                "the response URL is not CloudFormation's response bucket in {}",
+                self.clients.home_region
+            )
+        })
+    }
+
     /// Response URLs read back for a build-state event are answered only when they are
     /// CloudFormation's response bucket of this region ([`crate::gate::response_url`]).
     pub(crate) fn trusted_response_url(&self, url: &str) -> bool {

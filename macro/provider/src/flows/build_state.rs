@@ -55,15 +55,7 @@ impl Provider {
                 event.build_id, state.status
             )));
         }
-        let state = &state;
-        let environment = state.environment.clone();
-        let get = |name: &str| {
-            environment
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let get = |name: &str| state.env(name).unwrap_or_default().to_string();
         let log = LogContext {
             stack_id: get("CIB_STACK_ID"),
             logical_id: get("CIB_LOGICAL_ID"),

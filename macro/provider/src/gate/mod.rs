@@ -64,6 +64,16 @@ impl Refusal {
     }
 }
 
+/// The request's stack ARN, parsed; a refusal when `StackId` is not one.
+fn stack_arn(request: &CfnRequest) -> Result<identity::StackArn, Refusal> {
+    identity::parse_stack_arn(&request.stack_id).ok_or_else(|| {
+        Refusal::refused(
+            "stack-resource",
+            format!("StackId `{}` is not a stack ARN", request.stack_id),
+        )
+    })
+}
+
 impl Provider {
     /// Step 1: the request's response URL, stack and resource, as CloudFormation confirms
     /// them. Returns the stack's parsed ARN.
@@ -71,21 +81,10 @@ impl Provider {
         &self,
         request: &CfnRequest,
     ) -> Result<identity::StackArn, Refusal> {
-        if !self.trusted_response_url(&request.response_url) {
-            return Err(Refusal::refused(
-                "response-url",
-                format!(
-                    "the response URL is not CloudFormation's response bucket in {}",
-                    self.clients.home_region
-                ),
-            ));
+        if let Some(reason) = self.untrusted_response_url(&request.response_url) {
+            return Err(Refusal::refused("response-url", reason));
         }
-        if identity::parse_stack_arn(&request.stack_id).is_none() {
-            return Err(Refusal::refused(
-                "stack-resource",
-                format!("StackId `{}` is not a stack ARN", request.stack_id),
-            ));
-        }
+        stack_arn(request)?;
         let found = cloudformation::stack_resource(
             &self.clients.cloudformation,
             &request.stack_id,
@@ -100,12 +99,7 @@ impl Provider {
     /// Step 2: the request's properties are what the stack's own template says (resolved
     /// from the stack), so what runs and where it writes is the stack's choice.
     pub async fn verify_content(&self, request: &CfnRequest) -> Result<(), Refusal> {
-        let arn = identity::parse_stack_arn(&request.stack_id).ok_or_else(|| {
-            Refusal::refused(
-                "stack-resource",
-                format!("StackId `{}` is not a stack ARN", request.stack_id),
-            )
-        })?;
+        let arn = stack_arn(request)?;
         let cfn = &self.clients.cloudformation;
         let body = cloudformation::processed_template(cfn, &request.stack_id)
             .await
@@ -169,6 +163,9 @@ impl Provider {
         };
         let key = verified::record_key(&request.stack_id, &request.logical_resource_id);
         let text = verified::remember(record, digest);
+        if record == Some(text.as_str()) {
+            return; // already the latest: a rebuild, a retry, a duplicate delivery
+        }
         if let Err(e) = state::put_text(&self.clients.dynamodb, table, &key, &text).await {
             LogContext::default().warn(
                 "cannot record the verified properties",
