@@ -310,11 +310,23 @@ async fn a_failed_build_whose_final_phase_answered_is_not_answered_again() {
     assert!(env.recorder.puts().is_empty());
 }
 
+/// The repository the expansion generates for `ApiImage` of [`STACK_ID`].
+const GENERATED_REPO: &str = "cib/apiimage-11111111-2222-3333-4444-555555555555";
+
+/// `props` pointed at [`GENERATED_REPO`] (name, URI and ARN, as CloudFormation resolves them).
+fn in_generated_repository(mut props: serde_json::Value) -> serde_json::Value {
+    let repo = GENERATED_REPO;
+    props["RepositoryName"] = json!(repo);
+    props["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
+    props["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
+    props
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_build() {
     let env = setup().await;
     env.create_resources(&[]).await;
-    let repo = "cib/apiimage-11111111-2222-3333-4444-555555555555";
+    let repo = GENERATED_REPO;
     env.ecr(HOME)
         .create_repository()
         .repository_name(repo)
@@ -322,11 +334,8 @@ async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_bui
         .send()
         .await
         .expect("create repository");
-    let mut old = trigger_properties("prod", &[]);
+    let mut old = in_generated_repository(trigger_properties("prod", &[]));
     old["ImageTag"] = json!("release");
-    old["RepositoryName"] = json!(repo);
-    old["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
-    old["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
     let mut new = old.clone();
     new["BuildArgs"]["STAGE"] = json!("next");
     let content = |props: &serde_json::Value| {
@@ -405,17 +414,14 @@ async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_bui
 async fn a_replica_region_without_the_repository_gets_one_with_our_settings_before_the_build() {
     let env = setup().await;
     env.create_resources(&[]).await;
-    let repo = "cib/apiimage-11111111-2222-3333-4444-555555555555";
+    let repo = GENERATED_REPO;
     env.ecr(HOME)
         .create_repository()
         .repository_name(repo)
         .send()
         .await
         .expect("create home repository");
-    let mut props = trigger_properties("prod", &["us-west-2"]);
-    props["RepositoryName"] = json!(repo);
-    props["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
-    props["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
+    let props = in_generated_repository(trigger_properties("prod", &["us-west-2"]));
     let out = env
         .handle(&cfn_event(
             &env, "Create", "rr-1", TRIGGER, &props, None, None,

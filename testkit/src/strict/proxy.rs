@@ -137,10 +137,7 @@ impl StrictProxy {
     /// of a JSON-protocol call (`AmazonEC2ContainerRegistry_V20150921.PutImage`), else
     /// `<METHOD> <path>` (S3's REST calls: `GET /bucket/key`).
     pub fn operations(&self) -> Vec<String> {
-        match self.operations.lock() {
-            Ok(o) => o.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        locked(&self.operations).clone()
     }
 
     /// Declares that moto stack `moto_stack_id` plays the stack `stack_id` from now on (see
@@ -172,19 +169,13 @@ impl StrictProxy {
     /// Declares build `id` (`project:uuid`) as CodeBuild reports it in `BatchGetBuilds`
     /// (see [`builds`]).
     pub fn declare_build(&self, id: &str, build: Value) {
-        match self.builds.lock() {
-            Ok(mut b) => b.insert(id.to_string(), build),
-            Err(poisoned) => poisoned.into_inner().insert(id.to_string(), build),
-        };
+        locked(&self.builds).insert(id.to_string(), build);
     }
 
     /// Every S3 call so far that could name its bucket's owner and did not (`<METHOD>
     /// <path>`; see [`s3`]).
     pub fn unowned_s3_calls(&self) -> Vec<String> {
-        match self.unowned_s3_calls.lock() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        locked(&self.unowned_s3_calls).clone()
     }
 
     /// Declares the status of stack `stack_id` (`DescribeStacks`), e.g. during an update
@@ -197,18 +188,12 @@ impl StrictProxy {
     }
 
     fn with_played(&self, change: impl FnOnce(&mut cloudformation::Played)) {
-        match self.played.lock() {
-            Ok(mut p) => change(&mut p),
-            Err(poisoned) => change(&mut poisoned.into_inner()),
-        }
+        change(&mut locked(&self.played));
     }
 
     /// Every request refused so far, in arrival order.
     pub fn refusals(&self) -> Vec<Refusal> {
-        match self.refusals.lock() {
-            Ok(r) => r.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        locked(&self.refusals).clone()
     }
 }
 
@@ -276,10 +261,7 @@ async fn handle(
         .map(str::to_owned)
         .or_else(|| fields.get("Action").map(|a| format!("Action={a}")))
         .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
-    match shared.operations.lock() {
-        Ok(mut o) => o.push(operation),
-        Err(poisoned) => poisoned.into_inner().push(operation),
-    }
+    locked(&shared.operations).push(operation);
     if let Some(violation) = inspect(&shared, &parts, &body).await {
         return Ok(refuse(&shared, &parts, violation));
     }
@@ -299,28 +281,42 @@ async fn handle(
     if fields.is_empty() {
         return Ok(forward(&shared, parts, body).await);
     }
-    let played = match shared.played.lock() {
-        Ok(p) => p.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
+    let played = locked(&shared.played).clone();
     let body = cloudformation::request_body(&fields, &played).map_or(body, Bytes::from);
-    let mut parts = parts;
+    Ok(forward_rewritten(&shared, parts, body, |_, answer| {
+        let text = std::str::from_utf8(answer).ok()?;
+        cloudformation::answer(&fields, text, &played).map(String::into_bytes)
+    })
+    .await)
+}
+
+/// A lock on `mutex`, also after a panic in another request (the data stays usable).
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Forwards the request (whose body may have been changed) and answers with moto's answer,
+/// its body replaced by what `rewrite` makes of the status and body, when it makes one.
+async fn forward_rewritten(
+    shared: &Shared,
+    mut parts: Parts,
+    body: Bytes,
+    rewrite: impl FnOnce(StatusCode, &[u8]) -> Option<Vec<u8>>,
+) -> Response<Full<Bytes>> {
     parts.headers.remove(hyper::header::CONTENT_LENGTH);
-    let response = forward(&shared, parts, body).await;
-    let (mut head, body) = response.into_parts();
-    let bytes = match body.collect().await {
+    let (mut head, answer) = forward(shared, parts, body).await.into_parts();
+    let bytes = match answer.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(never) => match never {},
     };
-    let changed = std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| cloudformation::answer(&fields, text, &played));
-    match changed {
-        Some(text) => {
+    match rewrite(head.status, &bytes) {
+        Some(changed) => {
             head.headers.remove(hyper::header::CONTENT_LENGTH);
-            Ok(Response::from_parts(head, Full::new(Bytes::from(text))))
+            Response::from_parts(head, Full::new(Bytes::from(changed)))
         }
-        None => Ok(Response::from_parts(head, Full::new(bytes))),
+        None => Response::from_parts(head, Full::new(bytes)),
     }
 }
 
@@ -334,35 +330,28 @@ async fn bucket_owner_condition(shared: &Shared, parts: &Parts) -> Option<Respon
     }
     let Some(owner) = header(parts, s3::EXPECTED_OWNER_HEADER) else {
         let call = format!("{} {path}", parts.method);
-        match shared.unowned_s3_calls.lock() {
-            Ok(mut c) => c.push(call),
-            Err(poisoned) => poisoned.into_inner().push(call),
-        }
+        locked(&shared.unowned_s3_calls).push(call);
         return None;
     };
     let bucket = s3::bucket_of(path)?;
-    let mut request = Request::builder()
-        .method("GET")
-        .uri(format!("{}/", shared.upstream_base))
-        .header("x-moto-account-id", owner);
-    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
-        request = request.header(AUTHORIZATION, auth);
-    }
-    let request = request.body(Full::new(Bytes::new())).ok()?;
-    let response = shared.upstream.request(request).await.ok()?;
+    let list = on_behalf_of(shared, parts, "GET", "/").header("x-moto-account-id", owner);
+    let response = shared
+        .upstream
+        .request(list.body(Full::new(Bytes::new())).ok()?)
+        .await
+        .ok()?;
     let listed = response.into_body().collect().await.ok()?.to_bytes();
     if s3::lists_bucket(&String::from_utf8_lossy(&listed), bucket) {
         return None;
     }
     // No bucket of that name at all: S3 answers 404 for it, as moto will.
-    let mut exists = Request::builder()
-        .method("HEAD")
-        .uri(format!("{}/{bucket}", shared.upstream_base));
-    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
-        exists = exists.header(AUTHORIZATION, auth);
-    }
-    let exists = exists.body(Full::new(Bytes::new())).ok()?;
-    if shared.upstream.request(exists).await.ok()?.status() == StatusCode::NOT_FOUND {
+    let exists = on_behalf_of(shared, parts, "HEAD", &format!("/{bucket}"));
+    let exists = shared
+        .upstream
+        .request(exists.body(Full::new(Bytes::new())).ok()?)
+        .await
+        .ok()?;
+    if exists.status() == StatusCode::NOT_FOUND {
         return None;
     }
     let mut denied = Response::new(Full::new(Bytes::from_static(
@@ -378,26 +367,15 @@ async fn bucket_owner_condition(shared: &Shared, parts: &Parts) -> Option<Respon
 /// `BatchGetBuilds`, with the builds a test declared (see [`builds`]).
 async fn batch_get_builds(shared: &Shared, parts: Parts, body: Bytes) -> Response<Full<Bytes>> {
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let mut parts = parts;
-    parts.headers.remove(hyper::header::CONTENT_LENGTH);
-    let response = forward(shared, parts, body).await;
-    let (mut head, body) = response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(never) => match never {},
-    };
-    let declared = match shared.builds.lock() {
-        Ok(b) => b.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    let moto: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    match builds::answer(&request, &moto, &declared) {
-        Some(v) if head.status.is_success() => {
-            head.headers.remove(hyper::header::CONTENT_LENGTH);
-            Response::from_parts(head, Full::new(Bytes::from(v.to_string())))
+    let declared = locked(&shared.builds).clone();
+    forward_rewritten(shared, parts, body, |status, answer| {
+        if !status.is_success() {
+            return None;
         }
-        _ => Response::from_parts(head, Full::new(bytes)),
-    }
+        let moto: Value = serde_json::from_slice(answer).unwrap_or(Value::Null);
+        builds::answer(&request, &moto, &declared).map(|v| v.to_string().into_bytes())
+    })
+    .await
 }
 
 /// The limit a JSON-protocol request breaks, if any.
@@ -429,39 +407,43 @@ async fn inspect(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Violati
 /// [`codebuild::token_mismatch`]).
 fn reused_token(shared: &Shared, body: &Value) -> Option<Violation> {
     let (token, parameters) = codebuild::start_parameters(body)?;
-    let mut tokens = match shared.tokens.lock() {
-        Ok(t) => t,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut tokens = locked(&shared.tokens);
     let now = std::time::Instant::now();
-    match tokens.get(&token) {
-        Some((seen, at))
-            if now.duration_since(*at) < codebuild::IDEMPOTENCY_WINDOW && *seen != parameters =>
-        {
-            Some(codebuild::token_mismatch(&token))
-        }
-        Some((_, at)) if now.duration_since(*at) < codebuild::IDEMPOTENCY_WINDOW => None,
-        _ => {
-            tokens.insert(token, (parameters, now));
-            None
-        }
+    if let Some((seen, at)) = tokens.get(&token)
+        && now.duration_since(*at) < codebuild::IDEMPOTENCY_WINDOW
+    {
+        return (*seen != parameters).then(|| codebuild::token_mismatch(&token));
     }
+    tokens.insert(token, (parameters, now));
+    None
+}
+
+/// A request to moto at `path` with the credentials (and so the account and region) of the
+/// request in `parts`.
+fn on_behalf_of(
+    shared: &Shared,
+    parts: &Parts,
+    method: &str,
+    path: &str,
+) -> hyper::http::request::Builder {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", shared.upstream_base));
+    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
+        request = request.header(AUTHORIZATION, auth);
+    }
+    request
 }
 
 /// One ECR call to moto on behalf of the request in `parts` (its credentials and region),
 /// its JSON answer when it succeeded.
 async fn ecr_lookup(shared: &Shared, parts: &Parts, operation: &str, body: Value) -> Option<Value> {
-    let mut request = Request::builder()
-        .method("POST")
-        .uri(format!("{}/", shared.upstream_base))
+    let request = on_behalf_of(shared, parts, "POST", "/")
         .header(
             "x-amz-target",
             format!("{}.{operation}", ecr::TARGET_PREFIX),
         )
         .header(CONTENT_TYPE, "application/x-amz-json-1.1");
-    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
-        request = request.header(AUTHORIZATION, auth);
-    }
     let request = request
         .body(Full::new(Bytes::from(body.to_string())))
         .ok()?;
@@ -501,25 +483,13 @@ async fn immutable_tag_taken(shared: &Shared, parts: &Parts, body: &Value) -> Op
 /// TagResource adds to the tags a repository has: the limit counts both.
 async fn tags_after_tagging(shared: &Shared, parts: &Parts, body: &Value) -> Option<Violation> {
     let arn = body.get("resourceArn")?.as_str()?;
-    let lookup = json!({"resourceArn": arn}).to_string();
-    let mut request = Request::builder()
-        .method("POST")
-        .uri(format!("{}/", shared.upstream_base))
-        .header(
-            "x-amz-target",
-            format!("{}.ListTagsForResource", ecr::TARGET_PREFIX),
-        )
-        .header(CONTENT_TYPE, "application/x-amz-json-1.1");
-    if let Some(auth) = parts.headers.get(AUTHORIZATION) {
-        request = request.header(AUTHORIZATION, auth);
-    }
-    let request = request.body(Full::new(Bytes::from(lookup))).ok()?;
-    let response = shared.upstream.request(request).await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let existing: Value =
-        serde_json::from_slice(&response.into_body().collect().await.ok()?.to_bytes()).ok()?;
+    let existing = ecr_lookup(
+        shared,
+        parts,
+        "ListTagsForResource",
+        json!({"resourceArn": arn}),
+    )
+    .await?;
     let mut keys: std::collections::BTreeSet<&str> = super::array(&existing, "tags")
         .iter()
         .filter_map(|t| super::string(t, "Key"))
