@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::error::ProviderError;
 use crate::event::{self, CfnRequest, Incoming, RequestType};
 use crate::flows::failure_destination;
-use crate::ids;
 use crate::log::LogContext;
 use crate::provider::Provider;
 use crate::response::{Status, answer_for};
@@ -18,14 +17,6 @@ use crate::response::{Status, answer_for};
 pub const TRIGGER_TYPE: &str = "Custom::ContainerImageBuild";
 /// The custom type of the template's replication resource.
 pub const REPLICATION_TYPE: &str = "Custom::ContainerImageBuildReplication";
-
-fn log_for(request: &CfnRequest) -> LogContext {
-    LogContext {
-        stack_id: request.stack_id.clone(),
-        logical_id: request.logical_resource_id.clone(),
-        request_id: request.request_id.clone(),
-    }
-}
 
 impl Provider {
     /// Handles one raw event. `deadline` is when the Lambda invocation ends.
@@ -51,7 +42,7 @@ impl Provider {
         request: &CfnRequest,
         deadline: Instant,
     ) -> Result<Value, ProviderError> {
-        let log = log_for(request);
+        let log = request.log_context();
         log.info(
             "request received",
             json!({"requestType": format!("{:?}", request.request_type),
@@ -61,14 +52,7 @@ impl Provider {
         if let Err(refusal) = self.verify_request(request).await {
             return refusal.outcome(&log);
         }
-        let physical_id = match &request.physical_resource_id {
-            Some(id) if !id.is_empty() => id.clone(),
-            _ => ids::new_physical_id(
-                &request.stack_id,
-                &request.logical_resource_id,
-                &request.request_id,
-            ),
-        };
+        let physical_id = request.physical_id();
         match request.resource_type.as_str() {
             TRIGGER_TYPE if cib_trigger::index::is_index(&request.resource_properties) => {
                 // Boxed: the index flow's registry calls make a deep future, and the

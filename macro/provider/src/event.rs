@@ -166,6 +166,30 @@ fn parse_build_state(event: &Value) -> Result<BuildStateChange, ProviderError> {
     })
 }
 
+impl CfnRequest {
+    /// The resource's physical id: the one CloudFormation sent (Update, Delete), else a new
+    /// one made from the request (Create), the same for every delivery of it.
+    pub fn physical_id(&self) -> String {
+        match &self.physical_resource_id {
+            Some(id) if !id.is_empty() => id.clone(),
+            _ => crate::ids::new_physical_id(
+                &self.stack_id,
+                &self.logical_resource_id,
+                &self.request_id,
+            ),
+        }
+    }
+
+    /// The identity its log lines carry.
+    pub fn log_context(&self) -> crate::log::LogContext {
+        crate::log::LogContext {
+            stack_id: self.stack_id.clone(),
+            logical_id: self.logical_resource_id.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
 impl BuildStateChange {
     /// The value of one environment variable of the build.
     pub fn env(&self, name: &str) -> Option<&str> {

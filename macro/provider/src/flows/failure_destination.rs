@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 
 use crate::error::ProviderError;
 use crate::event::{self, Incoming};
-use crate::ids;
 use crate::log::LogContext;
 use crate::provider::Provider;
 use crate::response::{CfnResponse, Status};
@@ -138,19 +137,8 @@ impl Provider {
                 return Ok(json!({"action": "ignored", "why": "not a CloudFormation request"}));
             }
         };
-        let log = LogContext {
-            stack_id: request.stack_id.clone(),
-            logical_id: request.logical_resource_id.clone(),
-            request_id: request.request_id.clone(),
-        };
-        let physical_id = match &request.physical_resource_id {
-            Some(id) if !id.is_empty() => id.clone(),
-            _ => ids::new_physical_id(
-                &request.stack_id,
-                &request.logical_resource_id,
-                &request.request_id,
-            ),
-        };
+        let log = request.log_context();
+        let physical_id = request.physical_id();
         let response = CfnResponse {
             status: Status::Failed,
             reason: record.reason(),
