@@ -19,6 +19,37 @@ pub struct Deployed {
     pub physical_ids: BTreeMap<String, String>,
 }
 
+/// Where a stack is, for its pseudo parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct StackPlace<'a> {
+    /// `AWS::Region`.
+    pub region: &'a str,
+    /// `AWS::AccountId`.
+    pub account: &'a str,
+    /// `AWS::StackName`.
+    pub stack_name: &'a str,
+    /// `AWS::Partition`.
+    pub partition: &'a str,
+    /// `AWS::URLSuffix`.
+    pub url_suffix: &'a str,
+    /// `AWS::StackId`, once the stack exists.
+    pub stack_id: Option<&'a str>,
+}
+
+/// The pseudo parameters of the stack at `place`.
+pub fn pseudo_parameters(place: StackPlace<'_>) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("AWS::Region".to_owned(), place.region.to_owned());
+    m.insert("AWS::AccountId".to_owned(), place.account.to_owned());
+    m.insert("AWS::StackName".to_owned(), place.stack_name.to_owned());
+    m.insert("AWS::Partition".to_owned(), place.partition.to_owned());
+    m.insert("AWS::URLSuffix".to_owned(), place.url_suffix.to_owned());
+    if let Some(id) = place.stack_id {
+        m.insert("AWS::StackId".to_owned(), id.to_owned());
+    }
+    m
+}
+
 /// DescribeStacks' stand-in for a NoEcho parameter's value.
 pub const NO_ECHO: &str = "****";
 

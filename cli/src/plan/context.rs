@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 pub use cib_trigger::stack_context::Deployed;
+use cib_trigger::stack_context::StackPlace;
 
 use super::resolve::Context;
 
@@ -30,16 +31,16 @@ pub fn pseudo(place: &Place<'_>, deployed: Option<&Deployed>) -> BTreeMap<String
     } else {
         "amazonaws.com"
     };
-    let mut m = BTreeMap::new();
-    m.insert("AWS::Region".to_owned(), place.region.to_owned());
-    m.insert("AWS::AccountId".to_owned(), place.account.to_owned());
-    m.insert("AWS::StackName".to_owned(), place.stack_name.to_owned());
-    m.insert("AWS::Partition".to_owned(), partition);
-    m.insert("AWS::URLSuffix".to_owned(), suffix.to_owned());
-    if let Some(d) = deployed.filter(|d| !d.stack_id.is_empty()) {
-        m.insert("AWS::StackId".to_owned(), d.stack_id.clone());
-    }
-    m
+    cib_trigger::stack_context::pseudo_parameters(StackPlace {
+        region: place.region,
+        account: place.account,
+        stack_name: place.stack_name,
+        partition: &partition,
+        url_suffix: suffix,
+        stack_id: deployed
+            .map(|d| d.stack_id.as_str())
+            .filter(|id| !id.is_empty()),
+    })
 }
 
 /// The context for `template` at `place` (see [`cib_trigger::stack_context::context`]).

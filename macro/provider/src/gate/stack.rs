@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use cib_trigger::resolve::{Cause, Resolver};
-use cib_trigger::stack_context::{Deployed, context, repository_attributes};
+use cib_trigger::stack_context::{
+    Deployed, StackPlace, context, pseudo_parameters, repository_attributes,
+};
 
 use crate::aws::cloudformation::StackState;
 use crate::gate::identity::StackArn;
@@ -25,17 +27,14 @@ pub struct Resolved {
 
 /// The pseudo parameters of the stack `stack_id` (parsed as `arn`).
 pub fn pseudo(stack_id: &str, arn: &StackArn) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("AWS::Region".to_string(), arn.region.clone()),
-        ("AWS::AccountId".to_string(), arn.account.clone()),
-        ("AWS::StackName".to_string(), arn.name.clone()),
-        ("AWS::StackId".to_string(), stack_id.to_string()),
-        ("AWS::Partition".to_string(), arn.partition.clone()),
-        (
-            "AWS::URLSuffix".to_string(),
-            dns_suffix(&arn.region).to_string(),
-        ),
-    ])
+    pseudo_parameters(StackPlace {
+        region: &arn.region,
+        account: &arn.account,
+        stack_name: &arn.name,
+        partition: &arn.partition,
+        url_suffix: dns_suffix(&arn.region),
+        stack_id: Some(stack_id),
+    })
 }
 
 /// Resource `logical_id` of `template` (the stack's processed template) of type
