@@ -1,4 +1,10 @@
-//! IAM's inline-policy size per role, checked on an expanded template.
+//! A role's policies as IAM holds them, and IAM's inline-policy size per role, both read
+//! from a template.
+//!
+//! [`role_policies`] resolves a role's identity policies (its own `Policies` and every
+//! `AWS::IAM::Policy`/`RolePolicy` attached to it) against a stack context, for the strict
+//! layer to enforce ([`crate::strict::authorize`]).
+//!
 //!
 //! moto's CloudFormation creates a role whatever the size of its policies; IAM refuses a role
 //! whose inline policies add up to more than [`ROLE_INLINE_POLICY_MAX`] characters, not
@@ -144,6 +150,128 @@ fn substitute(text: &str) -> String {
         .fold(text.to_string(), |acc, (name, longest)| {
             acc.replace(&format!("${{{name}}}"), longest)
         })
+}
+
+/// The identity-policy documents `role` (a logical id) of `template` (long-form JSON) holds
+/// once deployed with `context` (parameters, pseudo parameters, physical ids and the
+/// attributes the test knows): its inline `Policies` and every `AWS::IAM::Policy` or
+/// `AWS::IAM::RolePolicy` that names it.
+///
+/// Panics (a fixture error, so a failing test) when the role is missing, holds managed
+/// policies this cannot read, or a value stays unresolved.
+pub fn role_policies(
+    template: &Value,
+    role: &str,
+    context: &cib_trigger::resolve::Context,
+) -> Vec<Value> {
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("the template has no Resources"));
+    let declared = resources
+        .get(role)
+        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role"))
+        .unwrap_or_else(|| panic!("the template has no role {role}"));
+    if declared.pointer("/Properties/ManagedPolicyArns").is_some() {
+        panic!("role {role} has managed policies, which the strict layer cannot read");
+    }
+    let mut documents: Vec<&Value> = declared
+        .pointer("/Properties/Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("PolicyDocument"))
+        .collect();
+    for resource in resources.values() {
+        let kind = resource.get("Type").and_then(Value::as_str);
+        if !matches!(kind, Some("AWS::IAM::Policy" | "AWS::IAM::RolePolicy")) {
+            continue;
+        }
+        let properties = resource.get("Properties").unwrap_or(&Value::Null);
+        let names_role = properties
+            .get("Roles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(properties.get("RoleName"))
+            .any(|r| r.get("Ref").and_then(Value::as_str) == Some(role));
+        if names_role && let Some(document) = properties.get("PolicyDocument") {
+            documents.push(document);
+        }
+    }
+    let mut resolver = cib_trigger::resolve::Resolver::new(template, context);
+    documents
+        .into_iter()
+        .map(|document| {
+            let resolved = resolver.resolve(document).unwrap_or(Value::Null);
+            let mut unknown = Vec::new();
+            cib_trigger::resolve::placeholders(&resolved, "", &mut unknown);
+            if let Some((path, index)) = unknown.first() {
+                let cause = resolver
+                    .cause(*index)
+                    .map(|c| format!("{}: {}", c.intrinsic, c.why))
+                    .unwrap_or_default();
+                panic!("role {role}: {path} is not known to the test ({cause})");
+            }
+            resolved
+        })
+        .collect()
+}
+
+/// The context of `template` (long-form JSON) once deployed with `pseudo` (the stack's
+/// pseudo parameters) and `parameters`: the physical id of each resource that names itself
+/// (`RepositoryName`, `LogGroupName`, `TableName`, `Name`, resolved), a generated one
+/// (`<stack name>-<logical id>-<suffix>`, as CloudFormation names the others) for every
+/// other resource, and the attributes of its ECR repositories. Enough to resolve the roles
+/// a template writes.
+pub fn deployed_context(
+    template: &Value,
+    pseudo: BTreeMap<String, String>,
+    parameters: BTreeMap<String, Value>,
+) -> cib_trigger::resolve::Context {
+    let mut context = cib_trigger::resolve::Context {
+        parameters,
+        pseudo,
+        ..Default::default()
+    };
+    let named: Vec<(String, String)> = {
+        let mut resolver = cib_trigger::resolve::Resolver::new(template, &context);
+        template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, resource)| {
+                let properties = resource.get("Properties")?;
+                let name = ["RepositoryName", "LogGroupName", "TableName", "Name"]
+                    .iter()
+                    .find_map(|key| properties.get(*key))?;
+                let resolved = resolver.resolve(name)?;
+                let text = resolved.as_str()?;
+                (cib_trigger::resolve::placeholder(&resolved).is_none())
+                    .then(|| (id.clone(), text.to_string()))
+            })
+            .collect()
+    };
+    context.physical_ids.extend(named);
+    let stack_name = context
+        .pseudo
+        .get("AWS::StackName")
+        .cloned()
+        .unwrap_or_default();
+    for id in template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|r| r.keys())
+    {
+        context
+            .physical_ids
+            .entry(id.clone())
+            .or_insert_with(|| format!("{stack_name}-{id}-1A2B3C4D5E6F"));
+    }
+    cib_trigger::stack_context::repository_attributes(template, &mut context);
+    context
 }
 
 #[cfg(test)]

@@ -13,11 +13,12 @@
 //!   standard value, name rules). Each limit cites its source next to its constant.
 //!   Projects that moto's CloudFormation creates never cross the proxy:
 //!   [`strict::codebuild::check_template_projects`] holds an expanded template's projects
-//!   to the same CodeBuild limits.
+//!   to the same CodeBuild limits. [`strict::authorize`] enforces IAM: a request signed
+//!   with a key a test declared is authorized against that role's exact policies.
 //! - [`ResponseRecorder`]: a local endpoint standing in for CloudFormation's presigned
 //!   response URL; it records every PUT and refuses a body over CloudFormation's 4096 bytes.
-//! - [`iam`]: the IAM inline-policy size per role (10,240 non-whitespace characters), checked
-//!   on an expanded template.
+//! - [`iam`]: a template's role policies resolved as IAM holds them (for the strict layer to
+//!   enforce), and the IAM inline-policy size per role (10,240 non-whitespace characters).
 //! - [`image_tarball`]: image tarballs written by skopeo (`oci-archive`, `docker-archive`)
 //!   from a hand-written OCI layout, offline.
 //! - [`RuntimeApi`]: a Lambda Runtime API emulator, to run a `lambda_runtime` handler binary

@@ -202,6 +202,18 @@ impl MotoServer {
         self.proxy().unowned_s3_calls()
     }
 
+    /// Authorizes every later request signed with `access_key` against `policies`, as IAM
+    /// would for the role `name` ([`StrictProxy::enforce`]). A denied request fails the
+    /// test when the server stops, unless the test took it ([`MotoServer::take_denied`]).
+    pub fn enforce(&self, access_key: &str, name: &str, policies: Vec<serde_json::Value>) {
+        self.proxy().enforce(access_key, name, policies);
+    }
+
+    /// The requests denied so far, taken ([`StrictProxy::take_denied`]).
+    pub fn take_denied(&self) -> Vec<crate::strict::authorize::Denied> {
+        self.proxy().take_denied()
+    }
+
     /// Every request the strict layer refused so far, as AWS would have.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.proxy().refusals()
@@ -226,6 +238,7 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
+        let mut denied = Vec::new();
         if let Some(proxy) = &self.proxy {
             for r in proxy.refusals() {
                 eprintln!(
@@ -233,10 +246,24 @@ impl Drop for MotoServer {
                     r.target, r.exception, r.message
                 );
             }
+            denied = proxy.take_denied();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log_path);
+        // A denial the product swallowed (a lookup that fell back, a retry) still fails the
+        // test: in AWS the same call would have been denied.
+        if !denied.is_empty() && !std::thread::panicking() {
+            let lines: Vec<String> = denied
+                .iter()
+                .map(|d| format!("- {}: {}", d.principal, d.message))
+                .collect();
+            panic!(
+                "IAM would deny {} request(s) the test made:\n{}",
+                denied.len(),
+                lines.join("\n")
+            );
+        }
     }
 }
 

@@ -49,6 +49,17 @@ fn record(payload: Value) -> Value {
     r
 }
 
+/// Hands `record` to the failure responder as Lambda would.
+async fn respond_as(responder: &cib_provider::Provider, record: Value) -> Value {
+    responder
+        .handle(
+            record,
+            std::time::Instant::now() + std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("handled")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_provider_gave_up_on_is_answered_failed() {
     let env = setup().await;
@@ -61,7 +72,8 @@ async fn a_request_the_provider_gave_up_on_is_answered_failed() {
         None,
         None,
     );
-    let out = env.handle(&record(event)).await;
+    let responder = env.responder().await;
+    let out = respond_as(&responder, record(event)).await;
     assert_eq!(out["action"], "answered", "{out}");
     let puts = env.recorder.puts_to("/cfn/crash-1?X-Amz-Signature=x");
     assert_eq!(puts.len(), 1);
@@ -108,13 +120,14 @@ async fn an_update_keeps_its_physical_id_and_other_records_are_left_alone() {
         Some(&props),
         Some("ApiImage-0123456789abcdef"),
     );
-    env.handle(&record(event)).await;
+    let responder = env.responder().await;
+    respond_as(&responder, record(event)).await;
     let v = env.recorder.puts()[0].json();
     assert_eq!(v["Status"], "FAILED");
     assert_eq!(v["PhysicalResourceId"], "ApiImage-0123456789abcdef");
 
     // The documented record as is (not a CloudFormation request): nothing to answer.
-    let out = env.handle(&record(json!({"ORDER_IDS": ["x"]}))).await;
+    let out = respond_as(&responder, record(json!({"ORDER_IDS": ["x"]}))).await;
     assert_eq!(out["action"], "ignored");
     assert_eq!(env.recorder.puts().len(), 1);
 }
@@ -150,7 +163,8 @@ fn the_same_binary_answers_a_failure_record_through_the_runtime_loop() {
     let moto = cib_testkit::MotoServer::start();
     let recorder = cib_testkit::ResponseRecorder::start();
     let api = cib_testkit::RuntimeApi::start();
-    let mut env = moto.sdk_env("us-east-1");
+    let mut env =
+        common::binary_env_as(&moto, "FailureResponderRole", common::RESPONDER_ACCESS_KEY);
     // The recorder listens on http://127.0.0.1: every answer is checked against the URL
     // rules, which refuse it otherwise (see the response-URL tests).
     env.push(("CIB_ALLOW_HTTP_RESPONSE_URL".into(), "true".into()));

@@ -135,7 +135,7 @@ async fn a_response_url_that_is_not_cloudformations_is_neither_acted_on_nor_answ
     let env = setup().await;
     let legit = victim_waiting(&env, &trigger_properties("prod", &[])).await;
     let strict = cib_provider::Provider::new(
-        cib_provider::aws::Clients::new(env.sdk.clone()),
+        cib_provider::aws::Clients::new(env.provider_sdk.clone()),
         cib_provider::Settings {
             allow_http_response_url: false,
             ..test_settings()
@@ -170,7 +170,7 @@ async fn a_tarball_into_another_stacks_repository_is_refused_before_any_read() {
     let mut own = cfn_event(&env, "Create", "t-1", TRIGGER, &props, None, None);
     own["StackId"] = json!(OTHER_STACK);
     let provider = cib_provider::Provider::new(
-        cib_provider::aws::Clients::new(env.sdk.clone()),
+        cib_provider::aws::Clients::new(env.provider_sdk.clone()),
         cib_provider::Settings {
             tarball_bucket: Some("cib-artifacts".into()),
             ..test_settings()

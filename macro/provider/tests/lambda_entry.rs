@@ -14,7 +14,7 @@ async fn the_lambda_answers_an_event_through_the_runtime_loop() {
     let test = common::setup().await;
     let (moto, recorder) = (&test.moto, &test.recorder);
     let api = RuntimeApi::start();
-    let mut env = moto.sdk_env("us-east-1");
+    let mut env = common::binary_env_as(moto, "ProviderRole", common::PROVIDER_ACCESS_KEY);
     env.push(("CIB_ALLOW_HTTP_RESPONSE_URL".into(), "true".into()));
     let event = json!({
         "RequestType": "Delete",

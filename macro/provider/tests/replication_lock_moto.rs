@@ -81,8 +81,8 @@ async fn race(
     settings_slow: cib_provider::Settings,
     settings_fast: cib_provider::Settings,
 ) {
-    let slow = Provider::new(Clients::new(env.sdk.clone()), settings_slow);
-    let fast = Provider::new(Clients::new(env.sdk.clone()), settings_fast);
+    let slow = Provider::new(Clients::new(env.provider_sdk.clone()), settings_slow);
+    let fast = Provider::new(Clients::new(env.provider_sdk.clone()), settings_fast);
     let a = env
         .play(&event(env, STACK_A, "Create", "a-1", &["a-api"]))
         .await;
@@ -169,7 +169,7 @@ async fn a_lock_held_too_long_fails_with_a_clear_reason_and_an_expired_one_is_ta
     seed_replication_rule(&env, &["team-b/"]).await;
     put_lease(&env, now() + 3600).await;
     let impatient = Provider::new(
-        Clients::new(env.sdk.clone()),
+        Clients::new(env.provider_sdk.clone()),
         cib_provider::Settings {
             lock_wait: Duration::from_millis(400),
             ..test_settings()

@@ -7,6 +7,8 @@
 //!
 //! Needs the AWS CLI (`aws`), `jq`, `curl` and `shellcheck`; a missing tool fails the test.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -18,6 +20,21 @@ const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 const REPO: &str = "stack-web";
 const TAG: &str = "web-0123abcd";
+/// The stack the build belongs to.
+const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1";
+/// The image whose build runs the gate: its build role is what the gate's requests are
+/// authorized against.
+const GATED_IMAGE: &str = "
+Resources:
+  WebImage:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source: {S3Bucket: contexts, S3Key: web.zip}
+      Repository: {RepositoryName: stack-web}
+      Scan: {FailOnSeverity: HIGH}
+      ReplicaRegions: [us-west-2, eu-west-1]
+      TimeoutInMinutes: 30
+";
 
 /// A small OCI manifest; moto stores it without asking for its blobs.
 fn manifest(seed: &str) -> String {
@@ -162,6 +179,13 @@ fn respond(moto: &MotoServer, extra: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(RESPOND_SCRIPT);
     isolate(&mut cmd, moto);
+    // The build's own credentials: its role as the expansion writes it.
+    moto.enforce(
+        common::BUILD_ACCESS_KEY,
+        "ContainerImageBuildRole",
+        common::build_role_policies(GATED_IMAGE, STACK_ID),
+    );
+    cmd.env("AWS_ACCESS_KEY_ID", common::BUILD_ACCESS_KEY);
     let uri = format!("{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPO}");
     for (k, v) in [
         ("CODEBUILD_BUILD_SUCCEEDING", "1"),
@@ -174,10 +198,7 @@ fn respond(moto: &MotoServer, extra: &[(&str, &str)]) -> Run {
             "CIB_RESPONSE_URL",
             &recorder.url("/response?X-Amz-Signature=abc"),
         ),
-        (
-            "CIB_STACK_ID",
-            "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
-        ),
+        ("CIB_STACK_ID", STACK_ID),
         ("CIB_REQUEST_ID", "req-1"),
         ("CIB_LOGICAL_ID", "WebImage"),
         ("CIB_PHYSICAL_ID", "WebImage-0011223344556677"),

@@ -16,7 +16,7 @@ use common::*;
 use serde_json::{Value, json};
 
 const TRIGGER: &str = "Custom::ContainerImageBuild";
-const BUCKET: &str = "cib-artifacts";
+const BUCKET: &str = common::ARTIFACT_BUCKET;
 const CIB_REPO: &str = "cib/webimage-11111111-2222-3333-4444-555555555555";
 const ECR: &str = "AmazonEC2ContainerRegistry_V20150921";
 
@@ -32,9 +32,7 @@ async fn setup_tarball(max_bytes: u64) -> TarballEnv {
     env.provider.settings.tarball_bucket = Some(BUCKET.into());
     env.provider.settings.tarball_max_bytes = max_bytes;
     env.provider.settings.spool_dir = spool.path().to_path_buf();
-    env.provider
-        .clients
-        .s3
+    env.s3()
         .create_bucket()
         .bucket(BUCKET)
         .send()
@@ -61,9 +59,7 @@ impl TarballEnv {
 
     async fn upload_bytes(&self, key: &str, body: Vec<u8>) {
         self.env
-            .provider
-            .clients
-            .s3
+            .s3()
             .put_object()
             .bucket(BUCKET)
             .key(key)

@@ -27,7 +27,7 @@ async fn a_lookup_error_fails_the_resource_instead_of_building() {
     let ecr = Server::start(denied);
     let mut provider = env.provider.clone();
     provider.clients.ecr = aws_sdk_ecr::Client::from_conf(
-        aws_sdk_ecr::config::Builder::from(&env.sdk)
+        aws_sdk_ecr::config::Builder::from(&env.provider_sdk)
             .endpoint_url(ecr.base_url())
             .build(),
     );

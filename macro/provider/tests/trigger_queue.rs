@@ -80,12 +80,12 @@ fn lambda_double() -> (Server, Seen) {
 fn provider_with(env: &Env, codebuild: &Server, lambda: &Server) -> cib_provider::Provider {
     let mut p = env.provider.clone();
     p.clients.codebuild = aws_sdk_codebuild::Client::from_conf(
-        aws_sdk_codebuild::config::Builder::from(&env.sdk)
+        aws_sdk_codebuild::config::Builder::from(&env.provider_sdk)
             .endpoint_url(codebuild.base_url())
             .build(),
     );
     p.clients.lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&env.sdk)
+        aws_sdk_lambda::config::Builder::from(&env.provider_sdk)
             .endpoint_url(lambda.base_url())
             .build(),
     );

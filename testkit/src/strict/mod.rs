@@ -21,6 +21,7 @@
 //! refusals are also printed to the test's output when the server stops, so one the
 //! product swallows is still seen.
 
+pub mod authorize;
 pub mod builds;
 pub mod cloudformation;
 pub mod codebuild;

@@ -1,5 +1,6 @@
 //! The HTTP proxy that puts the strict checks in front of moto.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+use super::authorize::{self, Denied, Principal};
 use super::{
     Caller, Refusal, Violation, builds, check, cloudformation, codebuild, ecr,
     region_of_authorization, s3,
@@ -51,6 +53,8 @@ pub struct StrictProxy {
     played: Arc<Mutex<cloudformation::Played>>,
     builds: Arc<Mutex<builds::Declared>>,
     unowned_s3_calls: Arc<Mutex<Vec<String>>>,
+    principals: Arc<Mutex<BTreeMap<String, Principal>>>,
+    denied: Arc<Mutex<Vec<Denied>>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -64,6 +68,9 @@ struct Shared {
     played: Arc<Mutex<cloudformation::Played>>,
     builds: Arc<Mutex<builds::Declared>>,
     unowned_s3_calls: Arc<Mutex<Vec<String>>>,
+    /// Access key id to the principal whose requests are authorized (see [`authorize`]).
+    principals: Arc<Mutex<BTreeMap<String, Principal>>>,
+    denied: Arc<Mutex<Vec<Denied>>>,
     /// StartBuild idempotency tokens: token to (parameters, when first used).
     tokens: Mutex<std::collections::BTreeMap<String, (String, std::time::Instant)>>,
 }
@@ -98,6 +105,8 @@ impl StrictProxy {
         let played: Arc<Mutex<cloudformation::Played>> = Arc::default();
         let builds: Arc<Mutex<builds::Declared>> = Arc::default();
         let unowned_s3_calls: Arc<Mutex<Vec<String>>> = Arc::default();
+        let principals: Arc<Mutex<BTreeMap<String, Principal>>> = Arc::default();
+        let denied: Arc<Mutex<Vec<Denied>>> = Arc::default();
         let shared = Arc::new(Shared {
             upstream: Client::builder(TokioExecutor::new()).build_http(),
             upstream_base: format!("http://127.0.0.1:{upstream_port}"),
@@ -107,6 +116,8 @@ impl StrictProxy {
             played: Arc::clone(&played),
             builds: Arc::clone(&builds),
             unowned_s3_calls: Arc::clone(&unowned_s3_calls),
+            principals: Arc::clone(&principals),
+            denied: Arc::clone(&denied),
             tokens: Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
@@ -118,9 +129,30 @@ impl StrictProxy {
             played,
             builds,
             unowned_s3_calls,
+            principals,
+            denied,
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+
+    /// Authorizes every later request signed with `access_key` as IAM would for a principal
+    /// named `name` holding `policies` (resolved identity-policy documents); see
+    /// [`authorize`].
+    pub fn enforce(&self, access_key: &str, name: &str, policies: Vec<Value>) {
+        locked(&self.principals).insert(
+            access_key.to_string(),
+            Principal {
+                name: name.to_string(),
+                policies,
+            },
+        );
+    }
+
+    /// Every request denied so far, taken (a test that expects denials takes them, so
+    /// that the server's check when it stops does not count them again).
+    pub fn take_denied(&self) -> Vec<Denied> {
+        std::mem::take(&mut *locked(&self.denied))
     }
 
     /// The port the proxy listens on.
@@ -262,6 +294,9 @@ async fn handle(
         .or_else(|| fields.get("Action").map(|a| format!("Action={a}")))
         .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
     locked(&shared.operations).push(operation);
+    if let Some(denied) = authorized(&shared, &parts, &body) {
+        return Ok(denied);
+    }
     if let Some(violation) = inspect(&shared, &parts, &body).await {
         return Ok(refuse(&shared, &parts, violation));
     }
@@ -288,6 +323,47 @@ async fn handle(
         cloudformation::answer(&fields, text, &played).map(String::into_bytes)
     })
     .await)
+}
+
+/// The answer AWS would give when the request's principal may not make it; `None` when it
+/// may, or when its key is not one a test enforces.
+fn authorized(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Response<Full<Bytes>>> {
+    let auth = header(parts, AUTHORIZATION.as_str())?;
+    let key = authorize::access_key_of_authorization(auth)?;
+    let principal = locked(&shared.principals).get(key).cloned()?;
+    let service = s3::service_of_authorization(auth).unwrap_or_default();
+    let region = region_of_authorization(auth).unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let target = header(parts, "x-amz-target");
+    let http = authorize::request::Http {
+        service: &service,
+        region: &region,
+        account: &shared.account,
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        target,
+        body,
+    };
+    let message = authorize::authorize(&principal, &http).err()?;
+    locked(&shared.denied).push(Denied {
+        principal: principal.name.clone(),
+        message: message.clone(),
+    });
+    let (status, content_type, text) =
+        authorize::denied_answer(&service, target.is_some(), &message);
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        HeaderName::from_static("x-amzn-requestid"),
+        HeaderValue::from_static("cib-strict-layer"),
+    );
+    headers.insert(
+        HeaderName::from_static("x-amzn-errortype"),
+        HeaderValue::from_static("AccessDeniedException"),
+    );
+    Some(response)
 }
 
 /// A lock on `mutex`, also after a panic in another request (the data stays usable).

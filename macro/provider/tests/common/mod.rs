@@ -21,20 +21,159 @@ pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/
 /// The builder image the tests' provider passes to every build.
 pub const BUILDER_IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cib-tools/buildkit@sha256:4f1c5cfc2f47e907d17ff62fd75d84d2fd5284cb1eab2780ac0bffde4d4a4a5b";
 
+/// The artifact bucket of the support stack the tests' provider belongs to.
+pub const ARTIFACT_BUCKET: &str = "cib-artifacts";
+/// The access key the provider's requests are signed with: the strict layer authorizes
+/// them against the support stack's `ProviderRole` ([`provider_role_policies`]).
+pub const PROVIDER_ACCESS_KEY: &str = "AKIAPROVIDERROLETEST";
+/// The access key the failure responder's requests are signed with (its
+/// `FailureResponderRole`).
+pub const RESPONDER_ACCESS_KEY: &str = "AKIARESPONDERROLETST";
+
+/// The access key the build's scripts (`respond.sh`, `scan.sh`, the replica wait) sign
+/// their requests with: the strict layer authorizes them against the build role the
+/// expansion writes ([`build_role_policies`]).
+pub const BUILD_ACCESS_KEY: &str = "AKIABUILDROLETEST001";
+
+/// The build role (`ContainerImageBuildRole`) the expansion writes for `template` (YAML),
+/// as IAM holds it once the stack `stack_id` is deployed in [`HOME`] of [`ACCOUNT`], with
+/// each parameter at its `Default` or, without one, its own name.
+pub fn build_role_policies(template: &str, stack_id: &str) -> Vec<Value> {
+    let parsed = match cib_engine::template::parse(template.as_bytes()) {
+        Ok((value, _)) => value,
+        Err(e) => panic!("the test's template does not parse: {e}"),
+    };
+    let options = cib_engine::ExpandOptions {
+        region: Some(HOME.into()),
+        ..cib_engine::ExpandOptions::default()
+    };
+    let outcome = cib_engine::expand(&parsed, &options);
+    let Some(expanded) = outcome.template else {
+        panic!(
+            "the test's template does not expand: {:?}",
+            outcome.findings
+        )
+    };
+    let parameters = expanded
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, p)| {
+            (
+                name.clone(),
+                p.get("Default").cloned().unwrap_or(json!(name)),
+            )
+        })
+        .collect();
+    let stack_name = stack_id.split('/').nth(1).unwrap_or("stack");
+    let pseudo =
+        cib_trigger::stack_context::pseudo_parameters(cib_trigger::stack_context::StackPlace {
+            region: HOME,
+            account: ACCOUNT,
+            stack_name,
+            partition: "aws",
+            url_suffix: "amazonaws.com",
+            stack_id: Some(stack_id),
+        });
+    let context = cib_testkit::iam::deployed_context(&expanded, pseudo, parameters);
+    cib_testkit::iam::role_policies(&expanded, "ContainerImageBuildRole", &context)
+}
+
+/// Environment variables for a provider binary run as the support stack's `role`, signed
+/// with `access_key`, which the strict layer then authorizes against that role's policies.
+pub fn binary_env_as(moto: &MotoServer, role: &str, access_key: &str) -> Vec<(String, String)> {
+    moto.enforce(access_key, role, support_role_policies(role));
+    let mut env = moto.sdk_env(HOME);
+    for (name, value) in &mut env {
+        if name == "AWS_ACCESS_KEY_ID" {
+            *value = access_key.to_string();
+        }
+    }
+    env
+}
+
 pub struct Env {
     pub moto: MotoServer,
     pub recorder: ResponseRecorder,
+    /// The test's own SDK configuration (setup and assertions; not authorized).
     pub sdk: SdkConfig,
+    /// The provider's: signed as the support stack's provider role.
+    pub provider_sdk: SdkConfig,
     pub provider: Provider,
 }
 
 pub async fn sdk_for(moto: &MotoServer, region: &str) -> SdkConfig {
+    sdk_signed_as(moto, region, "testing").await
+}
+
+/// An SDK configuration for `moto` whose requests are signed with `access_key`.
+pub async fn sdk_signed_as(moto: &MotoServer, region: &str, access_key: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
         .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .credentials_provider(Credentials::new(access_key, "testing", None, None, "tests"))
         .load()
         .await
+}
+
+/// The support stack's template (`deploy/support-stack.yaml`), long-form JSON.
+pub fn support_stack() -> Value {
+    let text = include_str!("../../../../deploy/support-stack.yaml");
+    match cib_engine::template::parse_yaml(text) {
+        Ok(template) => template,
+        Err(e) => panic!("deploy/support-stack.yaml does not parse: {e}"),
+    }
+}
+
+/// The provider role's policies as IAM holds them once the support stack is deployed in
+/// [`HOME`] of [`ACCOUNT`] with [`ARTIFACT_BUCKET`] and [`STATE_TABLE`].
+pub fn provider_role_policies() -> Vec<Value> {
+    support_role_policies("ProviderRole")
+}
+
+/// A support-stack role's policies, resolved as [`provider_role_policies`].
+pub fn support_role_policies(role: &str) -> Vec<Value> {
+    let template = support_stack();
+    let parameters = [
+        ("ArtifactBucket", ARTIFACT_BUCKET),
+        ("TransformKey", "cib/lambda/transform.zip"),
+        ("ProviderKey", "cib/lambda/provider.zip"),
+        ("BuilderImage", BUILDER_IMAGE),
+        ("LogRetentionInDays", "30"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), json!(v)))
+    .collect();
+    let pseudo =
+        cib_trigger::stack_context::pseudo_parameters(cib_trigger::stack_context::StackPlace {
+            region: HOME,
+            account: ACCOUNT,
+            stack_name: "ContainerImageBuild",
+            partition: "aws",
+            url_suffix: "amazonaws.com",
+            stack_id: None,
+        });
+    let mut context = cib_testkit::iam::deployed_context(&template, pseudo, parameters);
+    context
+        .physical_ids
+        .insert("StateTable".into(), STATE_TABLE.into());
+    let table = format!("arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/{STATE_TABLE}");
+    context
+        .attributes
+        .insert(("StateTable".into(), "Arn".into()), json!(table));
+    for group in [
+        "ProviderLogGroup",
+        "FailureResponderLogGroup",
+        "TransformLogGroup",
+    ] {
+        let name = context.physical_ids.get(group).cloned().unwrap_or_default();
+        let arn = format!("arn:aws:logs:{HOME}:{ACCOUNT}:log-group:{name}:*");
+        context
+            .attributes
+            .insert((group.to_string(), "Arn".into()), json!(arn));
+    }
+    cib_testkit::iam::role_policies(&template, role, &context)
 }
 
 /// The settings of the tests: fast pacing, the state table, short lock timings.
@@ -85,11 +224,18 @@ pub async fn setup() -> Env {
     let sdk = sdk_for(&moto, HOME).await;
     create_state_table(&sdk).await;
     install_provider_function(&sdk).await;
-    let provider = Provider::new(Clients::new(sdk.clone()), test_settings());
+    moto.enforce(
+        PROVIDER_ACCESS_KEY,
+        "ProviderRole",
+        provider_role_policies(),
+    );
+    let provider_sdk = sdk_signed_as(&moto, HOME, PROVIDER_ACCESS_KEY).await;
+    let provider = Provider::new(Clients::new(provider_sdk.clone()), test_settings());
     Env {
         moto,
         recorder,
         sdk,
+        provider_sdk,
         provider,
     }
 }
@@ -131,12 +277,38 @@ pub fn waiting_status(request_type: &str) -> &'static str {
 }
 
 impl Env {
+    /// The failure responder (the same code, run as the support stack's
+    /// `FailureResponderRole`, whose requests the strict layer authorizes).
+    pub async fn responder(&self) -> Provider {
+        self.moto.enforce(
+            RESPONDER_ACCESS_KEY,
+            "FailureResponderRole",
+            support_role_policies("FailureResponderRole"),
+        );
+        let sdk = sdk_signed_as(&self.moto, HOME, RESPONDER_ACCESS_KEY).await;
+        Provider::new(Clients::new(sdk), test_settings())
+    }
+
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
 
+    /// The test's own ECR client in `region` (not the provider's: not authorized).
     pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
-        self.provider.clients.ecr_in(region)
+        aws_sdk_ecr::Client::from_conf(
+            aws_sdk_ecr::config::Builder::from(&self.sdk)
+                .region(Region::new(region.to_string()))
+                .build(),
+        )
+    }
+
+    /// The test's own S3 client, by path as the provider addresses a custom endpoint.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(true)
+                .build(),
+        )
     }
 
     pub fn codebuild(&self) -> aws_sdk_codebuild::Client {
