@@ -26,17 +26,18 @@ if [ "$(free_gib "$CARGO_TARGET_DIR")" -lt "$min_free_gib" ]; then
 fi
 echo "==> disk: $(free_gib "$CARGO_TARGET_DIR") GiB free under $CARGO_TARGET_DIR"
 
-# Python tools used by the tests: cfn-lint, moto's server, PyYAML, at the versions the
-# tests were written against (a new cfn-lint rule or moto behaviour is a deliberate upgrade).
+# Python tools used by the tests: cfn-lint, moto's server, PyYAML, parliament (the IAM
+# policy linter built on AWS's IAM reference), at the versions the tests were written
+# against (a new cfn-lint rule or moto behaviour is a deliberate upgrade).
 if [ ! -x "$CIB_PYTHON" ]; then
   echo "==> creating Python venv at $CIB_VENV"
   python3 -m venv "$CIB_VENV"
 fi
-if ! "$CIB_PYTHON" -c 'import cfnlint, moto.server, flask, yaml' >/dev/null 2>&1 \
-  || [ ! -x "$CIB_VENV/bin/cfn-lint" ]; then
-  echo "==> installing cfn-lint, moto[server], PyYAML into $CIB_VENV"
+if ! "$CIB_PYTHON" -c 'import cfnlint, moto.server, flask, yaml, parliament' >/dev/null 2>&1 \
+  || [ ! -x "$CIB_VENV/bin/cfn-lint" ] || [ ! -x "$CIB_VENV/bin/parliament" ]; then
+  echo "==> installing cfn-lint, moto[server], PyYAML, parliament into $CIB_VENV"
   "$CIB_PYTHON" -m pip install --quiet --disable-pip-version-check \
-    'cfn-lint==1.58.0' 'moto[server]==5.2.5' 'PyYAML==6.0.4'
+    'cfn-lint==1.58.0' 'moto[server]==5.2.5' 'PyYAML==6.0.4' 'parliament==1.6.4'
 fi
 
 # cfn-lint releases after 1.42 map every `Custom::` type to the generic custom resource even

@@ -409,6 +409,20 @@ fn what_many_images_share_is_listed_once_in_the_role() {
             .map(Vec::len),
         Some(2)
     );
+    // Network interfaces only in the builds' subnets and security groups (one interface
+    // ARN pattern, two subnets, one security group).
+    let interfaces = statement(&t, "BuildNetworkInterfaces");
+    assert_eq!(
+        interfaces["Action"],
+        json!(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"])
+    );
+    assert_eq!(count("BuildNetworkInterfaces"), 4);
+    assert!(
+        !statement(&t, "BuildInVpc")["Action"]
+            .to_string()
+            .contains("NetworkInterface\""),
+        "only actions without a resource type stay on *"
+    );
     let (size, _) = measure(&t).expect("a role");
     assert!(size <= MAX_ROLE_POLICY_CHARS, "{size}");
 }

@@ -59,10 +59,9 @@ const PULL_THROUGH_ACTIONS: &[&str] = &[
     "ecr:GetDownloadUrlForLayer",
 ];
 
-/// EC2 actions CodeBuild needs in a VPC; IAM offers no resource scoping for them.
+/// EC2 actions CodeBuild needs in a VPC that have no resource type (Service Authorization
+/// Reference, Amazon EC2), so no ARN can scope them.
 const VPC_DESCRIBE_ACTIONS: &[&str] = &[
-    "ec2:CreateNetworkInterface",
-    "ec2:DeleteNetworkInterface",
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
@@ -504,50 +503,77 @@ fn log_group_arn(group: &Value, suffix: &str) -> Value {
     ]})
 }
 
+/// ARNs of the EC2 resources of `kind` (`subnet`, `security-group`) that `lists` name:
+/// each id of a literal list, in this account and region. A list given as one intrinsic (a
+/// `List<AWS::EC2::Subnet::Id>` parameter, say) cannot be turned into ARNs within IAM's
+/// policy size (its value may be 4,096 characters), so it is every resource of that kind in
+/// this account and region.
+fn ec2_arns(lists: &[Value], kind: &str) -> Vec<Value> {
+    let arn = |id: Value| {
+        json!({"Fn::Sub": [
+            format!("arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/${{Id}}"),
+            {"Id": id}
+        ]})
+    };
+    let mut out = Vec::new();
+    for list in lists {
+        match list {
+            Value::Array(ids) => out.extend(ids.iter().cloned().map(arn)),
+            _ => out.push(json!({"Fn::Sub": format!(
+                "arn:${{AWS::Partition}}:ec2:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/*"
+            )})),
+        }
+    }
+    distinct(out)
+}
+
 fn vpc_statements(images: &[ImageSpec]) -> Vec<Value> {
-    let subnets: Vec<Value> = distinct(
-        images
-            .iter()
-            .filter_map(|image| image.environment.vpc_config.as_ref())
-            .filter_map(|vpc| vpc.get("Subnets"))
-            .cloned(),
-    );
+    let configs: Vec<&Value> = images
+        .iter()
+        .filter_map(|image| image.environment.vpc_config.as_ref())
+        .collect();
+    let lists = |key: &str| -> Vec<Value> {
+        distinct(configs.iter().filter_map(|vpc| vpc.get(key)).cloned())
+    };
+    let subnets = lists("Subnets");
     if subnets.is_empty() {
         return Vec::new();
     }
-    // A subnet list given as one intrinsic (a `List<AWS::EC2::Subnet::Id>` parameter,
-    // say) cannot be turned into ARNs; the permission is then scoped by service only.
-    let all_literal = subnets.iter().all(Value::is_array);
-    let subnet_arns: Vec<Value> = distinct(
-        subnets
-            .iter()
-            .filter_map(Value::as_array)
-            .flatten()
-            .map(|subnet| {
-                json!({"Fn::Sub": [
-                    "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/${Subnet}",
-                    {"Subnet": subnet}
-                ]})
-            }),
-    );
+    let security_groups = lists("SecurityGroupIds");
+    let interfaces = json!({"Fn::Sub":
+        "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"});
+    let subnet_arns = ec2_arns(&subnets, "subnet");
+    let mut create_on = vec![interfaces.clone()];
+    create_on.extend(subnet_arns.iter().cloned());
+    create_on.extend(ec2_arns(&security_groups, "security-group"));
     let mut condition =
         json!({"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}});
-    if all_literal {
+    if subnets.iter().all(Value::is_array) {
         condition["ArnEquals"] = json!({"ec2:Subnet": subnet_arns});
     }
     vec![
         json!({
             "Sid": "BuildInVpc",
             "Effect": "Allow",
-            // These EC2 actions support no resource-level scoping.
             "Action": VPC_DESCRIBE_ACTIONS,
             "Resource": "*"
         }),
         json!({
+            "Sid": "BuildNetworkInterfaces",
+            "Effect": "Allow",
+            // CreateNetworkInterface is authorized on the new interface, its subnet and its
+            // security groups (Service Authorization Reference, Amazon EC2): only the
+            // builds' own; DeleteNetworkInterface's only resource is the interface.
+            "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+            "Resource": create_on
+        }),
+        json!({
             "Sid": "AttachToBuildSubnets",
             "Effect": "Allow",
+            // As CodeBuild's own example policy: the permission is for CodeBuild, on
+            // interfaces in the builds' subnets.
             "Action": "ec2:CreateNetworkInterfacePermission",
-            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"},
+            "Resource": interfaces,
             "Condition": condition
         }),
     ]

@@ -39,6 +39,26 @@ pub const BUILD_ACCESS_KEY: &str = "AKIABUILDROLETEST001";
 /// as IAM holds it once the stack `stack_id` is deployed in [`HOME`] of [`ACCOUNT`], with
 /// each parameter at its `Default` or, without one, its own name.
 pub fn build_role_policies(template: &str, stack_id: &str) -> Vec<Value> {
+    match build_role_policies_if_any(template, stack_id) {
+        Some(policies) => policies,
+        None => panic!("the test's template has no build role"),
+    }
+}
+
+/// [`build_role_policies`], `None` when the expansion writes no build role (tarball-only
+/// templates).
+pub fn build_role_policies_if_any(template: &str, stack_id: &str) -> Option<Vec<Value>> {
+    build_role_policies_with(template, stack_id, &[])
+}
+
+/// [`build_role_policies_if_any`] with `values` for some parameters (`Name`) and resource
+/// attributes (`LogicalId.Attribute`); the other parameters take their `Default`, else
+/// their name (a list of it, for list-typed parameters).
+pub fn build_role_policies_with(
+    template: &str,
+    stack_id: &str,
+    values: &[(&str, &str)],
+) -> Option<Vec<Value>> {
     let parsed = match cib_engine::template::parse(template.as_bytes()) {
         Ok((value, _)) => value,
         Err(e) => panic!("the test's template does not parse: {e}"),
@@ -60,10 +80,17 @@ pub fn build_role_policies(template: &str, stack_id: &str) -> Vec<Value> {
         .into_iter()
         .flatten()
         .map(|(name, p)| {
-            (
-                name.clone(),
-                p.get("Default").cloned().unwrap_or(json!(name)),
-            )
+            let given = values
+                .iter()
+                .find(|(n, _)| *n == name.as_str())
+                .map(|(_, v)| json!(v));
+            let listed = p["Type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("List<") || t == "CommaDelimitedList");
+            let value = given
+                .or_else(|| p.get("Default").cloned())
+                .unwrap_or_else(|| if listed { json!([name]) } else { json!(name) });
+            (name.clone(), value)
         })
         .collect();
     let stack_name = stack_id.split('/').nth(1).unwrap_or("stack");
@@ -76,8 +103,20 @@ pub fn build_role_policies(template: &str, stack_id: &str) -> Vec<Value> {
             url_suffix: "amazonaws.com",
             stack_id: Some(stack_id),
         });
-    let context = cib_testkit::iam::deployed_context(&expanded, pseudo, parameters);
-    cib_testkit::iam::role_policies(&expanded, "ContainerImageBuildRole", &context)
+    expanded.pointer("/Resources/ContainerImageBuildRole")?;
+    let mut context = cib_testkit::iam::deployed_context(&expanded, pseudo, parameters);
+    for (key, value) in values {
+        if let Some((id, attribute)) = key.split_once('.') {
+            context
+                .attributes
+                .insert((id.to_string(), attribute.to_string()), json!(value));
+        }
+    }
+    Some(cib_testkit::iam::role_policies(
+        &expanded,
+        "ContainerImageBuildRole",
+        &context,
+    ))
 }
 
 /// Environment variables for a provider binary run as the support stack's `role`, signed
