@@ -1155,6 +1155,24 @@ fn property_rule_cases() -> Vec<Case> {
         .text("NAT gateway")
         .fixed(image_s3("VpcConfig: {VpcId: vpc-0123456789abcdef0, Subnets: [subnet-0123456789abcdef0], SecurityGroupIds: [sg-0123456789abcdef0]}")),
         case(
+            "an arm64 image where CodeBuild documents no ARM_CONTAINER",
+            image_s3("Platform: linux/arm64"),
+            ids::ENVIRONMENT_NOT_IN_REGION,
+            at("Platform"),
+        )
+        .options(region("me-south-1"))
+        .text("linux/amd64")
+        .fixed(image_s3("Platform: linux/amd64")),
+        case(
+            "2XLARGE on x86_64 where CodeBuild does not document it",
+            image_s3("Platform: linux/amd64\nComputeType: BUILD_GENERAL1_2XLARGE"),
+            ids::ENVIRONMENT_NOT_IN_REGION,
+            at("ComputeType"),
+        )
+        .options(region("eu-north-1"))
+        .text("BUILD_GENERAL1_XLARGE")
+        .fixed(image_s3("Platform: linux/amd64\nComputeType: BUILD_GENERAL1_XLARGE")),
+        case(
             "a repository deleted with the stack but not emptied",
             format!(
                 "Resources:\n  ApiImage:\n    Type: Custom::ContainerImageBuild\n    DeletionPolicy: Delete\n    Properties:\n      {SOURCE}\n"

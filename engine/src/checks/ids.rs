@@ -95,3 +95,6 @@ pub const FIXED_TAG_WITH_REPLICAS: &str = "CIB086";
 pub const DELETE_WITHOUT_EMPTY: &str = "CIB087";
 /// A build in a VPC that must reach ECR in other regions (replica regions).
 pub const VPC_CROSS_REGION: &str = "CIB088";
+/// A build environment (arm64, or 2XLARGE on x86_64) CodeBuild does not document in the
+/// stack's region.
+pub const ENVIRONMENT_NOT_IN_REGION: &str = "CIB089";

@@ -2,6 +2,7 @@
 //! module runs them all and lists them (the README's table is generated from [`CATALOG`]).
 
 pub mod build_args;
+pub mod codebuild_regions;
 pub mod cycles;
 pub mod delete_without_empty;
 pub mod env_values;
@@ -262,6 +263,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::VPC_CROSS_REGION,
         "a build in a VPC with ReplicaRegions (the replica wait calls ECR in other regions, which no interface endpoint serves: subnets need a NAT gateway)",
     ),
+    warning(
+        ids::ENVIRONMENT_NOT_IN_REGION,
+        "an arm64 image, or BUILD_GENERAL1_2XLARGE on x86_64, in a region where CodeBuild does not document that environment (the project would fail to create)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -288,6 +293,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(fixed_tag_replicas::check(context));
     findings.extend(delete_without_empty::check(context));
     findings.extend(vpc_cross_region::check(context));
+    findings.extend(codebuild_regions::check(context));
     findings
 }
 

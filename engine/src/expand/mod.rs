@@ -15,6 +15,7 @@ pub mod refs;
 pub mod replication;
 pub mod repository;
 pub mod role;
+pub mod shared_condition;
 pub mod transform;
 pub mod trigger;
 
@@ -28,6 +29,7 @@ use crate::options::ExpandOptions;
 use crate::params::ParameterValues;
 use crate::path::TemplatePath;
 use crate::spec::{self, ImageSpec};
+use shared_condition::SharedConditions;
 
 /// Name of the provider function the support stack deploys.
 pub const DEFAULT_PROVIDER_FUNCTION: &str = "ContainerImageBuild-Provider";
@@ -223,15 +225,30 @@ pub fn expand_template(
             expanded.insert(ids::log_group(id), Value::Object(group));
         }
     }
+    let mut shared = SharedConditions::default();
+    let mut cache_condition = None;
     if needs_cache {
-        expanded.insert(ids::CACHE.to_owned(), Value::Object(cache::resource()));
+        let mut cache = cache::resource();
+        cache_condition = shared.for_users(
+            ids::CACHE,
+            built.iter().filter(|i| cache::uses_registry_cache(i)),
+        );
+        shared_condition::apply(&mut cache, cache_condition.as_ref());
+        expanded.insert(ids::CACHE.to_owned(), Value::Object(cache));
     }
     if !built.is_empty() {
-        expanded.insert(ids::ROLE.to_owned(), Value::Object(role::resource(&built)));
-        expanded.insert(
-            ids::LOG_GROUP.to_owned(),
-            Value::Object(log_group::template_resource()),
-        );
+        let condition = shared.for_users(ids::ROLE, &built);
+        // The role outlives the cache when some built image uses no cache: its cache
+        // statement then names the cache only while the cache exists.
+        let cache_only_if = cache_condition
+            .as_deref()
+            .filter(|c| Some(*c) != condition.as_deref());
+        let mut role = role::resource(&built, cache_only_if);
+        shared_condition::apply(&mut role, condition.as_ref());
+        expanded.insert(ids::ROLE.to_owned(), Value::Object(role));
+        let mut group = log_group::template_resource();
+        shared_condition::apply(&mut group, condition.as_ref());
+        expanded.insert(ids::LOG_GROUP.to_owned(), Value::Object(group));
     }
     for (env, id) in &projects {
         let timeout = images
@@ -243,15 +260,19 @@ pub fn expand_template(
         let scan = images
             .iter()
             .any(|i| &i.environment == env && i.scan.is_some());
-        expanded.insert(
-            id.clone(),
-            Value::Object(project::resource(id, env, timeout, scan)),
-        );
+        let mut resource = project::resource(id, env, timeout, scan);
+        let users = built.iter().filter(|i| &i.environment == env);
+        shared_condition::apply(&mut resource, shared.for_users(id, users).as_ref());
+        expanded.insert(id.clone(), Value::Object(resource));
     }
-    if let Some(resource) = replication::resource(&rules, &token) {
+    if let Some(mut resource) = replication::resource(&rules, &token) {
+        let users = images.iter().filter(|i| !i.replica_regions.is_empty());
+        let condition = shared.for_users(ids::REPLICATION, users);
+        shared_condition::apply(&mut resource, condition.as_ref());
         expanded.insert(ids::REPLICATION.to_owned(), Value::Object(resource));
     }
     out.insert("Resources".into(), Value::Object(expanded));
+    shared.write(&mut out);
     // Every section that may refer to a resource, the images' own properties included
     // (an image built on another image gets its URI, not the trigger's physical ID).
     for (key, value) in out.iter_mut() {

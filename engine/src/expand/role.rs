@@ -69,8 +69,9 @@ const VPC_DESCRIBE_ACTIONS: &[&str] = &[
     "ec2:DescribeVpcs",
 ];
 
-/// The role resource for `images`.
-pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
+/// The role resource for `images`; `cache_only_if` names the condition the cache
+/// repository exists under when the role may exist without it.
+pub fn resource(images: &[ImageSpec], cache_only_if: Option<&str>) -> Map<String, Value> {
     let mut statements = vec![logs_statement(images)];
     statements.push(json!({
         "Sid": "RegistryLogin",
@@ -134,12 +135,18 @@ pub fn resource(images: &[ImageSpec]) -> Map<String, Value> {
         }));
     }
     if cache::needed(images) {
-        statements.push(json!({
+        let statement = json!({
             "Sid": "BuildCache",
             "Effect": "Allow",
             "Action": CACHE_ACTIONS,
             "Resource": cache::arn()
-        }));
+        });
+        statements.push(match cache_only_if {
+            Some(condition) => {
+                json!({"Fn::If": [condition, statement, {"Ref": "AWS::NoValue"}]})
+            }
+            None => statement,
+        });
     }
     statements.push(json!({
         "Sid": "PullBuilder",

@@ -210,6 +210,39 @@ async fn a_tag_missing_at_home_is_built_as_before() {
     assert!(env.recorder.puts().is_empty());
 }
 
+/// The scan gate rejected an image after replication had copied it into a replica region
+/// (the gate's wait for the replica ran out first): the home region lacks the tag, the
+/// replica holds it. The next deploy of the same inputs removes the rejected image's tag
+/// there before the rebuild, whose replication would otherwise find the immutable tag taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_image_that_replication_brought_later_is_untagged_before_the_rebuild() {
+    let env = setup().await;
+    env.create_project(PROJECT, Some(STACK_ID)).await;
+    for region in [HOME, "eu-west-1", "us-west-2"] {
+        create_repository(&env, region).await;
+    }
+    let mut props = props(&["eu-west-1", "us-west-2"]);
+    props["Scan"] = json!({"FailOnSeverity": "HIGH"});
+    let tag = tag_of(&props);
+    let rejected = push(&env, "eu-west-1", &tag, CONFIG).await;
+
+    let out = env
+        .handle(&cfn_event(
+            &env, "Create", "bf-7", TRIGGER, &props, None, None,
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started", "{out}");
+    assert_eq!(env.builds().await.len(), 1);
+    assert_eq!(
+        digest_in(&env, "eu-west-1", &tag).await,
+        None,
+        "the rejected image {rejected} no longer holds the tag in eu-west-1"
+    );
+
+    // Without the gate, a tag in a replica is not the provider's to remove: it builds as
+    // before (test a_tag_missing_at_home_is_built_as_before).
+}
+
 /// A replica region without the repository gets one with our settings. Its blobs cannot be
 /// seeded before it exists and moto cannot serve them from home, so the copy then fails:
 /// the reason names the image, the region and what was copied, and nothing is tagged.

@@ -452,3 +452,75 @@ async fn a_replica_region_without_the_repository_gets_one_with_our_settings_befo
         Some(cib_provider::aws::ecr::IMAGE_LIFECYCLE_POLICY)
     );
 }
+
+/// The repository's tags, by key.
+async fn repository_tags(env: &Env) -> Vec<String> {
+    let arn = format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{REPO}");
+    env.ecr(HOME)
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .expect("list tags")
+        .tags()
+        .iter()
+        .map(|t| t.key().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_markers_stay_within_ecr_s_50_tags_and_go_with_their_trigger() {
+    let env = setup().await;
+    env.create_resources(&[]).await;
+    let props = trigger_properties("prod", &[]);
+    let create = cfn_event(&env, "Create", "m-1", TRIGGER, &props, None, None);
+    assert_eq!(env.handle(&create).await["action"], "build-started");
+    let markers = |tags: &[String]| tags.iter().filter(|k| k.starts_with("cib-build:")).count();
+    assert_eq!(
+        markers(&repository_tags(&env).await),
+        1,
+        "the build is recorded"
+    );
+
+    // CloudFormation deletes the trigger: its marker goes with it.
+    let delete = cfn_event(
+        &env,
+        "Delete",
+        "m-2",
+        TRIGGER,
+        &props,
+        None,
+        Some("ApiImage-0123456789abcdef"),
+    );
+    env.handle(&delete).await;
+    assert_eq!(
+        markers(&repository_tags(&env).await),
+        0,
+        "the marker is removed"
+    );
+
+    // A repository already holding ECR's 50 tags (its owner's): the build starts, no
+    // marker is attempted (ECR would refuse the 51st tag), nothing is refused.
+    let arn = format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{REPO}");
+    let owner_tags: Vec<aws_sdk_ecr::types::Tag> = (0..50)
+        .map(|i| {
+            aws_sdk_ecr::types::Tag::builder()
+                .key(format!("team-{i}"))
+                .value("x")
+                .build()
+                .expect("tag")
+        })
+        .collect();
+    env.ecr(HOME)
+        .tag_resource()
+        .resource_arn(&arn)
+        .set_tags(Some(owner_tags))
+        .send()
+        .await
+        .expect("tag the repository");
+    let again = cfn_event(&env, "Create", "m-3", TRIGGER, &props, None, None);
+    assert_eq!(env.handle(&again).await["action"], "build-started");
+    let tags = repository_tags(&env).await;
+    assert_eq!((tags.len(), markers(&tags)), (50, 0));
+    assert!(env.moto.refusals().is_empty(), "{:?}", env.moto.refusals());
+}

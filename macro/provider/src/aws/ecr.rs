@@ -66,6 +66,36 @@ pub async fn image_lookup(
     }
 }
 
+/// Removes `tag` from `repository` in the client's region (`BatchDeleteImage` by tag; the
+/// image goes with its last tag). A tag that is not there is done already.
+pub async fn remove_tag(client: &Client, repository: &str, tag: &str) -> Result<(), ProviderError> {
+    let out = client
+        .batch_delete_image()
+        .repository_name(repository)
+        .image_ids(ImageIdentifier::builder().image_tag(tag).build())
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR BatchDeleteImage",
+            message: describe(&e),
+        })?;
+    // Failures come back in the answer, not as an error ("ImageNotFound" is done).
+    match out.failures().iter().find(|f| {
+        f.failure_code()
+            .is_none_or(|c| c.as_str() != "ImageNotFound")
+    }) {
+        Some(failure) => Err(ProviderError::Aws {
+            operation: "ECR BatchDeleteImage",
+            message: format!(
+                "{}: {}",
+                failure.failure_code().map_or("unknown", |c| c.as_str()),
+                failure.failure_reason().unwrap_or_default()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The lifecycle policy of image repositories (the text lives in `cib-contract`).
 pub use cib_contract::IMAGE_LIFECYCLE_POLICY;
 
@@ -212,12 +242,15 @@ pub async fn put_replication(
     Ok(())
 }
 
-/// The value of one tag of a repository, if set.
-pub async fn repository_tag(
+/// Most tags one repository holds ("Maximum number of tags per resource – 50", AWS tagging
+/// quotas; ECR's `TagResource` refuses more).
+pub const TAGS_PER_REPOSITORY_MAX: usize = 50;
+
+/// Every tag of a repository, as (key, value).
+pub async fn repository_tags(
     client: &Client,
     repository_arn: &str,
-    key: &str,
-) -> Result<Option<String>, ProviderError> {
+) -> Result<Vec<(String, String)>, ProviderError> {
     let out = client
         .list_tags_for_resource()
         .resource_arn(repository_arn)
@@ -230,8 +263,27 @@ pub async fn repository_tag(
     Ok(out
         .tags()
         .iter()
-        .find(|t| t.key() == key)
-        .map(|t| t.value().to_string()))
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+/// Removes one tag of a repository (none there is done already).
+pub async fn remove_repository_tag(
+    client: &Client,
+    repository_arn: &str,
+    key: &str,
+) -> Result<(), ProviderError> {
+    client
+        .untag_resource()
+        .resource_arn(repository_arn)
+        .tag_keys(key)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR UntagResource",
+            message: describe(&e),
+        })?;
+    Ok(())
 }
 
 /// Sets one tag of a repository.

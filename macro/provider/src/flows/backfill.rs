@@ -30,7 +30,12 @@ pub const MIN_COPY_TIME: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Presence {
     /// The home region lacks the tag: build it.
-    MissingAtHome,
+    MissingAtHome {
+        /// Replica regions that hold the tag all the same, with their digest: an image the
+        /// scan gate rejected after replication had copied it (the gate removes the tag
+        /// at home and in each replica that already holds it; replication may come later).
+        held_in_replicas: Vec<(String, String)>,
+    },
     /// Every region holds the tag with the home region's digest.
     Everywhere {
         /// The image's digest.
@@ -66,7 +71,14 @@ pub struct MissingReplica {
 /// Decides from the home region's lookup and each replica region's.
 pub fn classify(home: Lookup, replicas: Vec<(String, Lookup)>) -> Presence {
     let Lookup::Found(digest) = home else {
-        return Presence::MissingAtHome;
+        let held_in_replicas = replicas
+            .into_iter()
+            .filter_map(|(region, lookup)| match lookup {
+                Lookup::Found(digest) => Some((region, digest)),
+                Lookup::NoImage | Lookup::NoRepository => None,
+            })
+            .collect();
+        return Presence::MissingAtHome { held_in_replicas };
     };
     let mut missing = Vec::new();
     for (region, lookup) in replicas {
@@ -258,15 +270,25 @@ mod tests {
     }
 
     #[test]
-    fn missing_at_home_builds_whatever_the_replicas_hold() {
+    fn missing_at_home_builds_and_names_the_replicas_holding_the_tag() {
         let p = classify(
             Lookup::NoImage,
-            vec![("eu-west-1".into(), found("sha256:a"))],
+            vec![
+                ("eu-west-1".into(), found("sha256:a")),
+                ("us-west-2".into(), Lookup::NoImage),
+            ],
         );
-        assert_eq!(p, Presence::MissingAtHome);
+        assert_eq!(
+            p,
+            Presence::MissingAtHome {
+                held_in_replicas: vec![("eu-west-1".into(), "sha256:a".into())]
+            }
+        );
         assert_eq!(
             classify(Lookup::NoRepository, vec![]),
-            Presence::MissingAtHome
+            Presence::MissingAtHome {
+                held_in_replicas: vec![]
+            }
         );
     }
 

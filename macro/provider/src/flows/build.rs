@@ -12,6 +12,7 @@ use crate::error::ProviderError;
 use crate::event::{CfnRequest, RequestType};
 use crate::flows::backfill::{self, Presence};
 use crate::flows::retry;
+use crate::gate::repository;
 use crate::ids;
 use crate::log::LogContext;
 use crate::properties::TriggerProperties;
@@ -30,6 +31,7 @@ impl Provider {
         let fail = |reason: String| answer_for(request, physical_id, Status::Failed, reason);
         if request.request_type == RequestType::Delete {
             // Images outlive the trigger: the repository's own policy decides their fate.
+            self.remove_build_marker(request, log).await;
             let ok = answer_for(request, physical_id, Status::Success, String::new());
             return self.answer(log, &request.response_url, ok).await;
         }
@@ -60,6 +62,7 @@ impl Provider {
         };
         // A trigger of the previous contract is never built, so even a fixed tag is
         // answered from the image that exists (a rollback to such a template).
+        let mut rejected_in_replicas = Vec::new();
         if props.image_tag.is_none() || support == Support::ExistingImagesOnly {
             let presence = match self.presence(&props, &tag).await {
                 Ok(p) => p,
@@ -73,11 +76,12 @@ impl Provider {
                 }
             };
             let digest = match presence {
-                Presence::MissingAtHome => {
+                Presence::MissingAtHome { held_in_replicas } => {
                     log.info(
                         "image not found in the home region; building",
                         json!({"tag": tag}),
                     );
+                    rejected_in_replicas = held_in_replicas;
                     None
                 }
                 Presence::Everywhere { digest } => {
@@ -147,19 +151,34 @@ impl Provider {
         if let Err(refusal) = self.verify_content(request).await {
             return refusal.outcome(log);
         }
+        if let Err(reason) = self
+            .clear_rejected_replicas(request, &props, &tag, &rejected_in_replicas, log)
+            .await
+        {
+            return self.answer(log, &request.response_url, fail(reason)).await;
+        }
         self.prepare_replica_repositories(request, &props, &tag, log)
             .await;
         let marker_key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
         let request_mark = ids::short_hash(&[&request.stack_id, &request.request_id]);
-        match ecr::repository_tag(&self.clients.ecr, &props.repository_arn, &marker_key).await {
-            Ok(Some(v)) if v.split(' ').next() == Some(request_mark.as_str()) => {
-                log.info(
-                    "duplicate delivery: this request already started a build",
-                    json!({"marker": v}),
-                );
-                return Ok(json!({"action": "duplicate", "marker": v}));
+        // Whether the marker fits: ECR holds 50 tags per repository, and a repository the
+        // template does not own (`ExistingRepositoryName`) carries its owner's tags and one
+        // marker per trigger that pushes into it.
+        let mut marker_fits = false;
+        match ecr::repository_tags(&self.clients.ecr, &props.repository_arn).await {
+            Ok(tags) => {
+                let held = tags.iter().find(|(k, _)| *k == marker_key).map(|(_, v)| v);
+                if let Some(v) = held
+                    && v.split(' ').next() == Some(request_mark.as_str())
+                {
+                    log.info(
+                        "duplicate delivery: this request already started a build",
+                        json!({"marker": v}),
+                    );
+                    return Ok(json!({"action": "duplicate", "marker": v}));
+                }
+                marker_fits = held.is_some() || tags.len() < ecr::TAGS_PER_REPOSITORY_MAX;
             }
-            Ok(_) => {}
             Err(e) => log.warn(
                 "cannot read the build marker; relying on the idempotency token",
                 json!({"error": e.to_string()}),
@@ -189,7 +208,13 @@ impl Provider {
             json!({"buildId": build_id, "tag": tag, "project": props.project_name}),
         );
         let marker = ids::build_marker_value(&request_mark, &build_id);
-        if let Err(e) = ecr::set_repository_tag(
+        if !marker_fits {
+            log.warn(
+                "build marker not recorded: the repository holds ECR's 50 tags, or they could \
+                 not be read; the idempotency token still guards a retried request",
+                json!({"repository": props.repository_arn}),
+            );
+        } else if let Err(e) = ecr::set_repository_tag(
             &self.clients.ecr,
             &props.repository_arn,
             &marker_key,
@@ -216,8 +241,13 @@ impl Provider {
         let home_lookup = ecr::image_lookup(&self.clients.ecr, &props.repository_name, tag)
             .await
             .map_err(|e| in_region(home, e))?;
-        if !matches!(home_lookup, ecr::Lookup::Found(_)) {
-            return Ok(Presence::MissingAtHome);
+        // Without the tag at home, the replicas matter only to a gated image: a tag one of
+        // them holds is an image the gate rejected, which the rebuild's replication would
+        // collide with (see `clear_rejected_replicas`).
+        if !matches!(home_lookup, ecr::Lookup::Found(_)) && props.scan.is_none() {
+            return Ok(Presence::MissingAtHome {
+                held_in_replicas: Vec::new(),
+            });
         }
         let mut replicas = Vec::new();
         for region in &props.replica_regions {
@@ -228,6 +258,69 @@ impl Provider {
             replicas.push((region.clone(), lookup));
         }
         Ok(backfill::classify(home_lookup, replicas))
+    }
+
+    /// Removes the trigger's build marker from its repository when CloudFormation deletes
+    /// the trigger, so markers stay bounded by the triggers that exist (a repository of
+    /// another template's collects one per trigger that pushes into it). The key is this
+    /// stack's and logical id's only; a failure is logged, never fails the delete.
+    async fn remove_build_marker(&self, request: &CfnRequest, log: &LogContext) {
+        let Ok(props) = TriggerProperties::parse(&request.resource_properties) else {
+            return;
+        };
+        if props.repository_arn.is_empty() || props.is_tarball() {
+            return;
+        }
+        let key = ids::build_marker_key(&request.stack_id, &request.logical_resource_id);
+        if let Err(e) =
+            ecr::remove_repository_tag(&self.clients.ecr, &props.repository_arn, &key).await
+        {
+            log.warn(
+                "cannot remove the build marker",
+                json!({"error": e.to_string(), "key": key}),
+            );
+        }
+    }
+
+    /// Removes `tag` from each replica region in `held` (region, digest) before a gated
+    /// image is rebuilt: the home region lacks the tag, so the image there is one the scan
+    /// gate rejected after replication had copied it, and the rebuild's replication would
+    /// find the immutable tag taken. Only in the stack's own generated repositories (the
+    /// provider writes nowhere else); for another repository the FAILED reason says what to
+    /// delete.
+    async fn clear_rejected_replicas(
+        &self,
+        request: &CfnRequest,
+        props: &TriggerProperties,
+        tag: &str,
+        held: &[(String, String)],
+        log: &LogContext,
+    ) -> Result<(), String> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        let repository = &props.repository_name;
+        if let Err(why) = repository::stack_repository(repository, &request.stack_id) {
+            let (region, digest) = &held[0];
+            return Err(format!(
+                "{repository}:{tag} is not in {} but {region} holds it ({digest}), an image                  the scan gate rejected that replication copied later; the rebuild's                  replication would collide with it, and {why}: delete that tag in {region}                  and retry",
+                self.clients.home_region
+            ));
+        }
+        for (region, digest) in held {
+            ecr::remove_tag(&self.clients.ecr_in(region), repository, tag)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{repository}:{tag} in {region} ({digest}) is an image the scan gate                          rejected, and removing its tag failed, so no build was started: {e}"
+                    )
+                })?;
+            log.info(
+                "tag of a rejected image removed in a replica region before the rebuild",
+                json!({"tag": tag, "region": region, "digest": digest}),
+            );
+        }
+        Ok(())
     }
 
     /// Creates, with our settings, each replica repository the build's push will replicate

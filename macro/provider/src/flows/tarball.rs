@@ -346,7 +346,7 @@ impl Provider {
                  tag; delete the image in {region} and retry",
                 props.repository_name
             )),
-            Ok(Presence::MissingAtHome) => Err(format!(
+            Ok(Presence::MissingAtHome { .. }) => Err(format!(
                 "{}:{tag} was pushed but is not found in {}; retry",
                 props.repository_name, self.clients.home_region
             )),
