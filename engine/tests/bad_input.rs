@@ -1173,6 +1173,15 @@ fn property_rule_cases() -> Vec<Case> {
         .text("BUILD_GENERAL1_XLARGE")
         .fixed(image_s3("Platform: linux/amd64\nComputeType: BUILD_GENERAL1_XLARGE")),
         case(
+            "a base image repository in another partition",
+            image_s3("PullFromRepositories: ['arn:aws-cn:ecr:cn-north-1:111122223333:repository/base']"),
+            ids::PULL_OTHER_PARTITION,
+            format!("{}[0]", at("PullFromRepositories")),
+        )
+        .options(region("us-east-1"))
+        .text("copy the base image")
+        .fixed(image_s3("PullFromRepositories: ['arn:aws:ecr:eu-west-1:111122223333:repository/base']")),
+        case(
             "a repository deleted with the stack but not emptied",
             format!(
                 "Resources:\n  ApiImage:\n    Type: Custom::ContainerImageBuild\n    DeletionPolicy: Delete\n    Properties:\n      {SOURCE}\n"

@@ -1066,3 +1066,86 @@ fn a_missing_or_damaged_script_fails_its_phase() {
         }
     }
 }
+
+/// `PullFromRepositories`: before the build, the login phase logs in to each registry the
+/// template pulls base images from (another region, another account), with the DNS suffix
+/// of the image's own registry.
+#[test]
+fn base_image_registries_are_logged_in_before_the_build() {
+    let scratch = Scratch::new("pull");
+    let bin = scratch.path().join("bin");
+    install_fakes(&bin);
+    let log = scratch.path().join("docker.log");
+    let yaml = r#"Resources:
+  Api:
+    Type: Custom::ContainerImageBuild
+    Properties:
+      Source: {S3Bucket: b, S3Key: k}
+      PullFromRepositories:
+        - arn:aws:ecr:eu-west-1:111122223333:repository/base/*
+        - arn:aws:ecr:us-east-1:444455556666:repository/tools
+"#;
+    let template = expanded(yaml);
+    let mut env = project_variables(&template, "Api");
+    assert_eq!(
+        env.get("CIB_PULL_REGISTRIES").map(String::as_str),
+        Some("eu-west-1:111122223333 us-east-1:444455556666")
+    );
+    env.insert(
+        "CIB_REGISTRY".into(),
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+    );
+    env.insert("AWS_REGION".into(), "us-east-1".into());
+    env.insert("FAKE_DOCKER_LOG".into(), log.display().to_string());
+    env.insert(
+        "FAKE_DOCKER_ENV".into(),
+        scratch.path().join("env").display().to_string(),
+    );
+    env.insert(
+        "FAKE_DOCKER_STDIN".into(),
+        scratch.path().join("stdin").display().to_string(),
+    );
+    let all = commands(&template, "Api");
+    let login = all
+        .iter()
+        .find(|(phase, _)| phase == "pre_build")
+        .map(|(_, c)| c.clone())
+        .expect("a login command");
+    let out = run_phase(&login, &env, &bin);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logged_in: Vec<String> = calls(&log)
+        .into_iter()
+        .filter(|c| c.first().map(String::as_str) == Some("login"))
+        .filter_map(|c| c.last().cloned())
+        .collect();
+    assert_eq!(
+        logged_in,
+        [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+            "444455556666.dkr.ecr.us-east-1.amazonaws.com"
+        ]
+    );
+    // The role may pull exactly those repositories.
+    let statements = template["Resources"]["ContainerImageBuildRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone();
+    let pull = statements
+        .iter()
+        .find(|s| s["Sid"] == "PullBaseImages")
+        .expect("a PullBaseImages statement");
+    assert_eq!(
+        pull["Resource"],
+        serde_json::json!([
+            "arn:aws:ecr:eu-west-1:111122223333:repository/base/*",
+            "arn:aws:ecr:us-east-1:444455556666:repository/tools"
+        ])
+    );
+}

@@ -98,3 +98,5 @@ pub const VPC_CROSS_REGION: &str = "CIB088";
 /// A build environment (arm64, or 2XLARGE on x86_64) CodeBuild does not document in the
 /// stack's region.
 pub const ENVIRONMENT_NOT_IN_REGION: &str = "CIB089";
+/// A repository in `PullFromRepositories` outside the stack's partition.
+pub const PULL_OTHER_PARTITION: &str = "CIB090";

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod multi_platform_fixed_tag;
 pub mod multi_platform_repository;
 pub mod policy_size;
+pub mod pull_partition;
 pub mod regions;
 pub mod replication_limits;
 pub mod replication_registry;
@@ -267,6 +268,10 @@ pub const CATALOG: &[CheckInfo] = &[
         ids::ENVIRONMENT_NOT_IN_REGION,
         "an arm64 image, or BUILD_GENERAL1_2XLARGE on x86_64, in a region where CodeBuild does not document that environment (the project would fail to create)",
     ),
+    error(
+        ids::PULL_OTHER_PARTITION,
+        "a repository in PullFromRepositories outside the stack's partition (a build cannot pull across partitions)",
+    ),
 ];
 
 /// Runs every check on an expansion and returns the findings in a stable order.
@@ -294,6 +299,7 @@ pub fn run(context: &Context<'_>) -> Vec<Finding> {
     findings.extend(delete_without_empty::check(context));
     findings.extend(vpc_cross_region::check(context));
     findings.extend(codebuild_regions::check(context));
+    findings.extend(pull_partition::check(context));
     findings
 }
 

@@ -11,6 +11,7 @@ pub mod multi;
 pub mod names;
 pub mod packed;
 pub mod project;
+pub mod pull;
 pub mod refs;
 pub mod replication;
 pub mod repository;
@@ -260,7 +261,8 @@ pub fn expand_template(
         let scan = images
             .iter()
             .any(|i| &i.environment == env && i.scan.is_some());
-        let mut resource = project::resource(id, env, timeout, scan);
+        let registries = pull::registries(built.iter().filter(|i| &i.environment == env));
+        let mut resource = project::resource(id, env, timeout, scan, &registries);
         let users = built.iter().filter(|i| &i.environment == env);
         shared_condition::apply(&mut resource, shared.for_users(id, users).as_ref());
         expanded.insert(id.clone(), Value::Object(resource));

@@ -22,12 +22,15 @@ pub fn name(logical_id: &str) -> Value {
 }
 
 /// The project resource `logical_id` for `env`, whose builds may run for up to
-/// `timeout_minutes`; `scan`: some image built on it has the vulnerability gate.
+/// `timeout_minutes`; `scan`: some image built on it has the vulnerability gate;
+/// `pull_registries`: the registries its images pull base images from
+/// (`<region>:<account>`, see [`super::pull`]).
 pub fn resource(
     logical_id: &str,
     env: &BuildEnvironment,
     timeout_minutes: u32,
     scan: bool,
+    pull_registries: &[String],
 ) -> Map<String, Value> {
     let platform = env.platform;
     let mut environment = Map::new();
@@ -50,6 +53,13 @@ pub fn resource(
             "Name": SCAN_SCRIPT_VARIABLE,
             "Type": "PLAINTEXT",
             "Value": packed_scan_script()
+        }));
+    }
+    if !pull_registries.is_empty() {
+        variables.push(json!({
+            "Name": super::pull::PULL_REGISTRIES_VARIABLE,
+            "Type": "PLAINTEXT",
+            "Value": pull_registries.join(" ")
         }));
     }
     environment.insert("EnvironmentVariables".into(), Value::Array(variables));

@@ -202,6 +202,22 @@ pub fn resource(images: &[ImageSpec], cache_only_if: Option<&str>) -> Map<String
             "Resource": caches
         }));
     }
+    let bases = distinct(images.iter().flat_map(|image| {
+        image
+            .pull_from_repositories
+            .iter()
+            .map(move |arn| if_image_exists(image, json!(arn)))
+    }));
+    if !bases.is_empty() {
+        statements.push(json!({
+            "Sid": "PullBaseImages",
+            "Effect": "Allow",
+            // The repositories the template names in PullFromRepositories, in any region
+            // or account (their repository policies must allow this role too).
+            "Action": PULL_ACTIONS,
+            "Resource": bases
+        }));
+    }
     let secrets = distinct(images.iter().flat_map(|image| {
         image
             .docker_login_secret_arn

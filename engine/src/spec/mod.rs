@@ -150,6 +150,8 @@ pub struct ImageSpec {
     pub docker_login_secret_arn: Option<Value>,
     /// Pull-through cache prefixes.
     pub pull_through_cache_prefixes: Vec<Value>,
+    /// `PullFromRepositories`: ECR repository ARNs the build pulls base images from.
+    pub pull_from_repositories: Vec<String>,
     /// Build without the registry cache.
     pub cache_disabled: Option<Value>,
     /// Layer compression (`gzip` when absent).
@@ -381,6 +383,7 @@ fn build(logical_id: &str, resource: &Value, properties: &Value) -> ImageSpec {
         install_commands: strings("InstallCommands"),
         pre_build_commands: strings("PreBuildCommands"),
         docker_login_secret_arn: get("DockerLoginSecretArn"),
+        pull_from_repositories: strings("PullFromRepositories"),
         pull_through_cache_prefixes: properties
             .get("PullThroughCachePrefixes")
             .and_then(Value::as_array)

@@ -18,7 +18,12 @@ pub(crate) const SHAPE_SCALARS: &[(&str, Expect)] = &[
 ];
 
 /// Lists of strings that must be known at expansion time.
-pub(crate) const SHAPE_LISTS: &[&str] = &["ReplicaRegions", "InstallCommands", "PreBuildCommands"];
+pub(crate) const SHAPE_LISTS: &[&str] = &[
+    "ReplicaRegions",
+    "InstallCommands",
+    "PreBuildCommands",
+    "PullFromRepositories",
+];
 
 /// Mappings whose keys must be known at expansion time (their values may stay intrinsic).
 pub(crate) const SHAPE_MAPPINGS: &[&str] = &[

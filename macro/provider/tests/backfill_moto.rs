@@ -243,6 +243,48 @@ async fn a_rejected_image_that_replication_brought_later_is_untagged_before_the_
     // before (test a_tag_missing_at_home_is_built_as_before).
 }
 
+/// A KMS-encrypted home repository gets KMS-encrypted replicas (under the AWS managed key
+/// of each replica region: a KMS key belongs to one region), created before the first push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_of_a_kms_encrypted_repository_are_kms_encrypted() {
+    use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType};
+    let env = setup().await;
+    env.create_project(PROJECT, Some(STACK_ID)).await;
+    env.ecr(HOME)
+        .create_repository()
+        .repository_name(CIB_REPO)
+        .encryption_configuration(
+            EncryptionConfiguration::builder()
+                .encryption_type(EncryptionType::Kms)
+                .kms_key(format!(
+                    "arn:aws:kms:{HOME}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+                ))
+                .build()
+                .expect("encryption"),
+        )
+        .send()
+        .await
+        .expect("create the KMS repository");
+    let props = props(&["eu-central-1"]);
+    let out = env
+        .handle(&cfn_event(
+            &env, "Create", "bf-8", TRIGGER, &props, None, None,
+        ))
+        .await;
+    assert_eq!(out["action"], "build-started", "{out}");
+    let replica = env
+        .ecr("eu-central-1")
+        .describe_repositories()
+        .repository_names(CIB_REPO)
+        .send()
+        .await
+        .expect("the replica repository exists before the push");
+    let encryption = replica.repositories()[0]
+        .encryption_configuration()
+        .map(|c| c.encryption_type().clone());
+    assert_eq!(encryption, Some(EncryptionType::Kms));
+}
+
 /// A replica region without the repository gets one with our settings. Its blobs cannot be
 /// seeded before it exists and moto cannot serve them from home, so the copy then fails:
 /// the reason names the image, the region and what was copied, and nothing is tagged.

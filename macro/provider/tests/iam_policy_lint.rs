@@ -40,6 +40,15 @@ fn policies() -> Vec<(String, Value)> {
             out.push((format!("support-{role}-{i}.json"), policy));
         }
     }
+    // Features no sample shows: base images from another account and region.
+    let extra = "Resources:\n  Api:\n    Type: Custom::ContainerImageBuild\n    Properties:\n      \
+                 Source: {S3Bucket: contexts, S3Key: api.zip}\n      PullFromRepositories:\n        \
+                 - arn:aws:ecr:eu-west-1:111122223333:repository/base/*\n";
+    let policies = common::build_role_policies_with(extra, common::STACK_ID, PARAMETER_VALUES)
+        .unwrap_or_default();
+    for (i, policy) in policies.into_iter().enumerate() {
+        out.push((format!("build-pull-from-{i}.json"), policy));
+    }
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
     let mut entries: Vec<_> = std::fs::read_dir(&samples)
         .expect("samples dir")

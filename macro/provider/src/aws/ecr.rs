@@ -96,6 +96,44 @@ pub async fn remove_tag(client: &Client, repository: &str, tag: &str) -> Result<
     }
 }
 
+/// How a replica repository the provider creates is encrypted: as its home repository,
+/// as far as a region allows. A KMS key belongs to one region, so a KMS-encrypted home
+/// repository gets replicas under ECR's AWS managed key (`aws/ecr`) of their region, which
+/// ECR uses when `KMS` is asked without a key (ECR API reference, EncryptionConfiguration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaEncryption {
+    /// SSE-S3 (`AES256`), our default.
+    Aes256,
+    /// `KMS` with the region's AWS managed key.
+    AwsManagedKms,
+}
+
+/// The encryption replicas of `repository` (in the client's region, the home region) get:
+/// KMS when the home repository uses KMS, else AES256.
+pub async fn replica_encryption(
+    client: &Client,
+    repository: &str,
+) -> Result<ReplicaEncryption, ProviderError> {
+    let out = client
+        .describe_repositories()
+        .repository_names(repository)
+        .send()
+        .await
+        .map_err(|e| ProviderError::Aws {
+            operation: "ECR DescribeRepositories",
+            message: describe(&e),
+        })?;
+    let kms = out.repositories().iter().any(|r| {
+        r.encryption_configuration()
+            .is_some_and(|c| c.encryption_type() != &EncryptionType::Aes256)
+    });
+    Ok(if kms {
+        ReplicaEncryption::AwsManagedKms
+    } else {
+        ReplicaEncryption::Aes256
+    })
+}
+
 /// The lifecycle policy of image repositories (the text lives in `cib-contract`).
 pub use cib_contract::IMAGE_LIFECYCLE_POLICY;
 
@@ -106,6 +144,7 @@ pub use cib_contract::IMAGE_LIFECYCLE_POLICY;
 pub async fn create_image_repository(
     client: &Client,
     repository: &str,
+    encryption: ReplicaEncryption,
 ) -> Result<(), ProviderError> {
     let created = client
         .create_repository()
@@ -118,7 +157,10 @@ pub async fn create_image_repository(
         )
         .encryption_configuration(
             EncryptionConfiguration::builder()
-                .encryption_type(EncryptionType::Aes256)
+                .encryption_type(match encryption {
+                    ReplicaEncryption::Aes256 => EncryptionType::Aes256,
+                    ReplicaEncryption::AwsManagedKms => EncryptionType::Kms,
+                })
                 .build()
                 .map_err(|e| ProviderError::Aws {
                     operation: "ECR CreateRepository",

@@ -193,13 +193,18 @@ impl Provider {
         let until = tokio::time::Instant::from_std(copy_until.unwrap_or(deadline));
         let source = EcrRepository::new(self.clients.ecr.clone(), &props.repository_name);
         let mut done: Vec<&str> = Vec::new();
+        let encryption = if missing.iter().any(|m| !m.repository_exists) {
+            self.replica_encryption(props, log).await
+        } else {
+            ecr::ReplicaEncryption::Aes256
+        };
         for replica in missing {
             let region = replica.region.as_str();
             let client = self.clients.ecr_in(region);
             let (progress, copied) = recorder();
             let work = async {
                 if !replica.repository_exists {
-                    ecr::create_image_repository(&client, &props.repository_name)
+                    ecr::create_image_repository(&client, &props.repository_name, encryption)
                         .await
                         .map_err(|e| e.to_string())?;
                     log.info(

@@ -260,6 +260,25 @@ impl Provider {
         Ok(backfill::classify(home_lookup, replicas))
     }
 
+    /// How replicas of the image's repository are encrypted (its home repository's
+    /// encryption, see [`ecr::ReplicaEncryption`]); AES256 when it cannot be read.
+    pub(crate) async fn replica_encryption(
+        &self,
+        props: &TriggerProperties,
+        log: &LogContext,
+    ) -> ecr::ReplicaEncryption {
+        match ecr::replica_encryption(&self.clients.ecr, &props.repository_name).await {
+            Ok(encryption) => encryption,
+            Err(e) => {
+                log.warn(
+                    "cannot read the home repository's encryption; replicas get AES256",
+                    json!({"error": e.to_string()}),
+                );
+                ecr::ReplicaEncryption::Aes256
+            }
+        }
+    }
+
     /// Removes the trigger's build marker from its repository when CloudFormation deletes
     /// the trigger, so markers stay bounded by the triggers that exist (a repository of
     /// another template's collects one per trigger that pushes into it). The key is this
@@ -340,13 +359,22 @@ impl Provider {
         {
             return;
         }
+        let mut encryption = None;
         for region in &props.replica_regions {
             let client = self.clients.ecr_in(region);
             let exists = ecr::image_lookup(&client, &props.repository_name, tag).await;
             if !matches!(exists, Ok(ecr::Lookup::NoRepository)) {
                 continue;
             }
-            match ecr::create_image_repository(&client, &props.repository_name).await {
+            let encryption = match encryption {
+                Some(known) => known,
+                None => {
+                    let known = self.replica_encryption(props, log).await;
+                    encryption = Some(known);
+                    known
+                }
+            };
+            match ecr::create_image_repository(&client, &props.repository_name, encryption).await {
                 Ok(()) => log.info(
                     "replica repository created with our settings before the first push",
                     json!({"region": region, "repository": props.repository_name}),
