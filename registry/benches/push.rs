@@ -124,6 +124,32 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU seconds this process has used, every thread counted (user + system, `/proc/self/stat`
+/// fields 14 and 15, in clock ticks of 1/100 s: Linux's `USER_HZ` on every architecture it
+/// exports to user space).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; the fields after it follow its `)`.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // After `)`: field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds per GiB moved.
+fn cpu_per_gib(cpu: f64, bytes: u64) -> String {
+    format!(
+        "{:.2} CPU s/GiB",
+        cpu / (bytes as f64 / (1u64 << 30) as f64)
+    )
+}
+
 /// Resets the peak RSS counter (Linux: writing 5 to clear_refs).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -164,6 +190,7 @@ fn main() {
 
     reset_peak();
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let destination = EcrRepository::new(client.clone(), "bench/push");
     let report = runtime
         .block_on(push_tarball(
@@ -177,12 +204,14 @@ fn main() {
         ))
         .unwrap_or_else(|e| panic!("push: {e}"));
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     println!(
-        "push tarball -> moto ECR: {} bytes in {seconds:.1}s = {}, peak RSS {:.0} MiB ({} blobs)",
+        "push tarball -> moto ECR: {} bytes in {seconds:.1}s = {}, peak RSS {:.0} MiB ({} blobs), {cpu:.1} CPU s = {}",
         report.bytes_uploaded,
         rate(report.bytes_uploaded, seconds),
         peak_rss_mib(),
-        report.blobs_uploaded
+        report.blobs_uploaded,
+        cpu_per_gib(cpu, report.bytes_uploaded)
     );
     let started = Instant::now();
     let again = runtime
