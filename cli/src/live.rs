@@ -1,4 +1,5 @@
-//! Live checks: the registry's replication configuration counts toward ECR's limits.
+//! Live checks: the registry's replication configuration counts toward ECR's limits, and
+//! every replica region must have the support stack (`crate::replica_regions`).
 //!
 //! Reads `ecr:DescribeRegistry`, and, when the stack already exists, its repositories (the
 //! filters it put into the registry on an earlier deploy, which do not count twice); the
@@ -46,9 +47,10 @@ pub async fn expand(
     stack_name: Option<&str>,
 ) -> Result<Outcome, String> {
     let registry = registry(clients, stack_name).await?;
-    Ok(cib_engine::expand_with_registry(
-        template, options, &registry,
-    ))
+    let mut outcome = cib_engine::expand_with_registry(template, options, &registry);
+    let bare = crate::replica_regions::findings(clients, outcome.template.as_ref()).await?;
+    outcome.findings.extend(bare);
+    Ok(outcome)
 }
 
 /// `cib check --live`: the findings of every check, the live registry included.

@@ -20,6 +20,7 @@ mod plan;
 mod policy;
 mod push;
 mod quota;
+mod replica_regions;
 mod report;
 mod sarif;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{CFN_LINT_ERROR_BIT, cfn_lint, cib, describe};
+use common::{assert_cfn_lint_clean, cib, describe};
 use serde_json::Value;
 
 /// `count` images, image `i` behind condition `Build<i>` when `conditional(i)`; odd images
@@ -53,17 +53,7 @@ fn expand(text: &str) -> Value {
         .output()
         .expect("run cib");
     assert!(run.status.success(), "{}", describe(&run));
-    let lint = cfn_lint()
-        .arg("--")
-        .arg(&output)
-        .output()
-        .expect("run cfn-lint");
-    let code = lint.status.code().unwrap_or(-1);
-    assert!(
-        code >= 0 && code & CFN_LINT_ERROR_BIT == 0,
-        "cfn-lint found errors:\n{}",
-        describe(&lint)
-    );
+    assert_cfn_lint_clean(&output);
     serde_json::from_str(&std::fs::read_to_string(&output).expect("read")).expect("JSON")
 }
 

@@ -94,6 +94,37 @@ pub const BUILDER_SOURCE_IMAGE: &str = "docker.io/moby/buildkit:v0.32.0@sha256:1
 /// `<prefix><stack uuid>/<request hash>`.
 pub const RESPONSE_PARAMETER_PREFIX: &str = "/ContainerImageBuild/responses/";
 
+/// The fields of an ARN, `arn:<partition>:<service>:<region>:<account>:<resource>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnFields<'a> {
+    /// `aws`, `aws-cn`, ...
+    pub partition: &'a str,
+    /// The service prefix (`ecr`, `cloudformation`, ...).
+    pub service: &'a str,
+    /// The region (empty for global services).
+    pub region: &'a str,
+    /// The account (empty for some services).
+    pub account: &'a str,
+    /// Everything after the fifth colon (it may hold colons and slashes).
+    pub resource: &'a str,
+}
+
+/// Splits an ARN into its fields; `None` when it does not start with `arn:` or has fewer
+/// than six colon-separated fields.
+pub fn arn_fields(arn: &str) -> Option<ArnFields<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    Some(ArnFields {
+        partition: parts.next()?,
+        service: parts.next()?,
+        region: parts.next()?,
+        account: parts.next()?,
+        resource: parts.next()?,
+    })
+}
+
 /// The last segment of a stack ARN (`arn:<partition>:cloudformation:<region>:<account>:
 /// stack/<name>/<uuid>`): unique for every stack ever created, unlike its name.
 pub fn stack_uuid(stack_id: &str) -> Option<&str> {
@@ -136,6 +167,28 @@ mod tests {
         for name in ["VERSION", "API_URL", "PATHS_", "STAGE"] {
             assert!(!is_reserved_build_arg(name), "{name}");
         }
+    }
+
+    #[test]
+    fn an_arn_splits_into_its_fields_with_the_resource_whole() {
+        let fields =
+            arn_fields("arn:aws-cn:ecr:cn-north-1:111122223333:repository/a:b/c").expect("an ARN");
+        assert_eq!(
+            (
+                fields.partition,
+                fields.service,
+                fields.region,
+                fields.account
+            ),
+            ("aws-cn", "ecr", "cn-north-1", "111122223333")
+        );
+        assert_eq!(fields.resource, "repository/a:b/c");
+        assert_eq!(
+            arn_fields("arn:aws:s3:::bucket").map(|f| f.resource),
+            Some("bucket")
+        );
+        assert_eq!(arn_fields("urn:aws:ecr:r:1:x"), None);
+        assert_eq!(arn_fields("arn:aws:ecr"), None);
     }
 
     #[test]

@@ -68,6 +68,14 @@ impl Clients {
         aws_sdk_ecr::Client::from_conf(config)
     }
 
+    /// A CloudFormation client for `region`, with the same credentials and endpoint.
+    pub fn cfn_in(&self, region: &str) -> aws_sdk_cloudformation::Client {
+        let config = aws_sdk_cloudformation::config::Builder::from(&self.config)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_cloudformation::Client::from_conf(config)
+    }
+
     /// The account the credentials belong to.
     pub async fn account_id(&self) -> Result<String, String> {
         let identity = self

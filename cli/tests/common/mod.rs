@@ -167,6 +167,21 @@ pub fn registry_cfn_lint() -> Command {
 /// cfn-lint's exit code is a bit mask: 2 = errors, 4 = warnings, 8 = informational.
 pub const CFN_LINT_ERROR_BIT: i32 = 2;
 
+/// Fails, with cfn-lint's output, when cfn-lint finds an error in the template at `path`.
+pub fn assert_cfn_lint_clean(path: &Path) {
+    let lint = cfn_lint()
+        .arg("--")
+        .arg(path)
+        .output()
+        .expect("run cfn-lint");
+    let code = lint.status.code().unwrap_or(-1);
+    assert!(
+        code >= 0 && code & CFN_LINT_ERROR_BIT == 0,
+        "cfn-lint found errors:\n{}",
+        describe(&lint)
+    );
+}
+
 /// Writes a one-layer OCI image layout (an uncompressed layer, as a builder image might
 /// carry a static binary) into `dir`; returns the manifest's digest.
 pub fn write_builder_layout(dir: &Path) -> String {

@@ -14,17 +14,12 @@ pub const PULL_REGISTRIES_VARIABLE: &str = "CIB_PULL_REGISTRIES";
 /// The (partition, region, account) of an ECR repository ARN
 /// (`arn:<partition>:ecr:<region>:<account>:repository/<name>`).
 pub fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (arn_prefix, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    (arn_prefix == "arn" && service == "ecr" && resource.starts_with("repository/"))
-        .then_some((partition, region, account))
+    let fields = cib_contract::arn_fields(arn)?;
+    (fields.service == "ecr" && fields.resource.starts_with("repository/")).then_some((
+        fields.partition,
+        fields.region,
+        fields.account,
+    ))
 }
 
 /// The registries `images` pull from, as `<region>:<account>`, sorted and distinct.

@@ -27,19 +27,16 @@ pub struct StackArn {
 
 /// Parses a stack ARN; `None` for anything else.
 pub fn parse_stack_arn(stack_id: &str) -> Option<StackArn> {
-    let mut parts = stack_id.splitn(6, ':');
-    let (arn, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let cib_contract::ArnFields {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    } = cib_contract::arn_fields(stack_id)?;
     let mut path = resource.splitn(3, '/');
     let (kind, name, id) = (path.next()?, path.next()?, path.next()?);
-    let well_formed = arn == "arn"
-        && partition.starts_with("aws")
+    let well_formed = partition.starts_with("aws")
         && service == "cloudformation"
         && !region.is_empty()
         && account.len() == 12
