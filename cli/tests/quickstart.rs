@@ -55,7 +55,7 @@ fn the_readme_quick_start_runs_against_moto() {
         command
             .args(args)
             .args(["--poll-seconds", "1"])
-            .envs(moto.sdk_env("us-east-1"))
+            .envs(common::deployer_env(&moto, "us-east-1"))
             .env("CARGO_TARGET_DIR", target.path())
             .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
             .env(

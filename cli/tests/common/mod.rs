@@ -28,12 +28,40 @@ pub fn cib() -> Command {
     command
 }
 
+/// The access key `cib`'s requests are signed with in the tests: the strict layer
+/// authorizes them against `deploy/deployer-policy.json`, the policy the README gives a
+/// deployer for `cib`'s own calls.
+pub const DEPLOYER_ACCESS_KEY: &str = "AKIADEPLOYERTESTKEY1";
+
+/// The deployer policy (`deploy/deployer-policy.json`).
+pub fn deployer_policy() -> serde_json::Value {
+    let text = fs::read_to_string(repo_root().join("deploy/deployer-policy.json"))
+        .expect("deploy/deployer-policy.json");
+    serde_json::from_str(&text).expect("the deployer policy is JSON")
+}
+
+/// moto's environment for `cib`, signed as the deployer, whose policy the strict layer
+/// then enforces.
+pub fn deployer_env(moto: &cib_testkit::MotoServer, region: &str) -> Vec<(String, String)> {
+    moto.enforce(DEPLOYER_ACCESS_KEY, "Deployer", vec![deployer_policy()]);
+    moto.sdk_env(region)
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "AWS_ACCESS_KEY_ID" {
+                (k, DEPLOYER_ACCESS_KEY.to_string())
+            } else {
+                (k, v)
+            }
+        })
+        .collect()
+}
+
 /// `cib` pointed at `moto` (in [`REGION`]) through the standard AWS environment variables
-/// only: no config or credentials file, no profile.
+/// only: no config or credentials file, no profile; signed as the deployer.
 pub fn cib_on(moto: &cib_testkit::MotoServer) -> Command {
     let mut command = cib();
     command
-        .envs(moto.sdk_env(REGION))
+        .envs(deployer_env(moto, REGION))
         .env("AWS_CONFIG_FILE", "/nonexistent/cib-test-config")
         .env(
             "AWS_SHARED_CREDENTIALS_FILE",

@@ -311,7 +311,16 @@ fn cloudformation(http: &Http<'_>, arn: &dyn Fn(&str, &str) -> String) -> Result
         | "UpdateStack"
         | "DeleteStack"
         | "DescribeStackEvents"
-        | "GetTemplateSummary" => Ok(plain(format!("cloudformation:{op}"), resource)),
+        | "GetTemplateSummary"
+        | "CreateChangeSet"
+        | "DescribeChangeSet"
+        | "ExecuteChangeSet"
+        | "DeleteChangeSet"
+        | "ListChangeSets" => Ok(plain(format!("cloudformation:{op}"), resource)),
+        // No resource type (Service Authorization Reference, AWS CloudFormation).
+        "ValidateTemplate" | "ListStacks" | "DescribeAccountLimits" => {
+            Ok(plain(format!("cloudformation:{op}"), "*".into()))
+        }
         other => Err(format!(
             "the strict layer does not know the resource type of cloudformation:{other}"
         )),
