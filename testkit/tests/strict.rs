@@ -465,3 +465,55 @@ fn a_recorder_that_refused_an_answer_fails_the_test_when_dropped() {
         .unwrap_or_default();
     assert!(text.contains("4096-byte limit"), "{text}");
 }
+
+/// One raw S3 request through the proxy, signed (in name) with `key`: its status.
+fn s3_status(moto: &MotoServer, key: &str, method: &str, path: &str) -> u16 {
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential={key}/20261208/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    text.get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text}"))
+}
+
+#[test]
+fn a_missing_object_is_403_to_a_reader_that_may_not_list_the_bucket_and_404_otherwise() {
+    let moto = MotoServer::start();
+    assert_eq!(s3_status(&moto, "testing", "PUT", "/artifacts"), 200);
+    let read = json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/*"});
+    let list =
+        json!({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::artifacts"});
+    moto.enforce(
+        "AKIAREADONLY",
+        "Reader",
+        vec![json!({"Statement": [read.clone()]})],
+    );
+    moto.enforce(
+        "AKIAREADLIST",
+        "Lister",
+        vec![json!({"Statement": [read, list]})],
+    );
+    assert_eq!(
+        s3_status(&moto, "AKIAREADONLY", "HEAD", "/artifacts/missing.tar"),
+        403
+    );
+    assert_eq!(
+        s3_status(&moto, "AKIAREADONLY", "GET", "/artifacts/missing.tar"),
+        403
+    );
+    assert_eq!(
+        s3_status(&moto, "AKIAREADLIST", "HEAD", "/artifacts/missing.tar"),
+        404
+    );
+    assert!(moto.take_denied().is_empty(), "S3's answer, not a denial");
+}

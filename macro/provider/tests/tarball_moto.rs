@@ -411,3 +411,22 @@ async fn a_replica_region_gets_the_pushed_tag_with_the_same_digest() {
         .expect("lookup");
     assert_eq!(in_replica.as_deref(), Some(digest.as_str()));
 }
+
+/// A tarball object that is not there: S3 answers the provider 403, not 404, because its
+/// role may read objects but not list the bucket (the strict layer answers as S3 does); the
+/// reason says the object is missing or unreadable, and nothing is pushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_tarball_object_fails_saying_it_is_missing_or_unreadable() {
+    let t = setup_tarball(64 << 20).await;
+    let v = t
+        .create(&props("tarballs/never-uploaded.tar"), "tb-m1")
+        .await;
+    assert_eq!(v["Status"], "FAILED", "{v}");
+    let r = reason(&v);
+    assert!(
+        r.contains("tarballs/never-uploaded.tar")
+            && r.contains("does not exist, or the provider may not read it"),
+        "{r}"
+    );
+    assert_eq!(t.images().await, 0);
+}

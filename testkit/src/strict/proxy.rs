@@ -314,7 +314,12 @@ async fn handle(
         return Ok(batch_get_builds(&shared, parts, body).await);
     }
     if fields.is_empty() {
-        return Ok(forward(&shared, parts, body).await);
+        let hides_missing = reader_without_list_bucket(&shared, &parts);
+        let response = forward(&shared, parts, body).await;
+        if hides_missing && response.status() == StatusCode::NOT_FOUND {
+            return Ok(s3_forbidden());
+        }
+        return Ok(response);
     }
     let played = locked(&shared.played).clone();
     let body = cloudformation::request_body(&fields, &played).map_or(body, Bytes::from);
@@ -364,6 +369,52 @@ fn authorized(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Response<F
         HeaderValue::from_static("AccessDeniedException"),
     );
     Some(response)
+}
+
+/// Whether the request reads an S3 object for an enforced principal that may not list the
+/// bucket: S3 then answers a missing object with 403, not 404 ("If you don't have the
+/// s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access Denied
+/// error", S3 API reference, GetObject and HeadObject).
+fn reader_without_list_bucket(shared: &Shared, parts: &Parts) -> bool {
+    let Some(auth) = header(parts, AUTHORIZATION.as_str()) else {
+        return false;
+    };
+    if s3::service_of_authorization(auth).as_deref() != Some("s3")
+        || !matches!(parts.method.as_str(), "GET" | "HEAD")
+    {
+        return false;
+    }
+    let Some(principal) = authorize::access_key_of_authorization(auth)
+        .and_then(|key| locked(&shared.principals).get(key).cloned())
+    else {
+        return false;
+    };
+    let path = parts.uri.path().trim_start_matches('/');
+    let Some((bucket, _key)) = path.split_once('/').filter(|(_, k)| !k.is_empty()) else {
+        return false;
+    };
+    let region = region_of_authorization(auth).unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let list = authorize::Request {
+        action: "s3:ListBucket".into(),
+        resources: vec![format!(
+            "arn:{}:s3:::{bucket}",
+            authorize::request::partition(&region)
+        )],
+        context: BTreeMap::new(),
+    };
+    authorize::evaluate(&principal.policies, &list).is_err()
+}
+
+/// S3's 403 Access Denied.
+fn s3_forbidden() -> Response<Full<Bytes>> {
+    let mut denied = Response::new(Full::new(Bytes::from_static(
+        s3::access_denied().as_bytes(),
+    )));
+    *denied.status_mut() = StatusCode::FORBIDDEN;
+    denied
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    denied
 }
 
 /// A lock on `mutex`, also after a panic in another request (the data stays usable).
@@ -430,14 +481,7 @@ async fn bucket_owner_condition(shared: &Shared, parts: &Parts) -> Option<Respon
     if exists.status() == StatusCode::NOT_FOUND {
         return None;
     }
-    let mut denied = Response::new(Full::new(Bytes::from_static(
-        s3::access_denied().as_bytes(),
-    )));
-    *denied.status_mut() = StatusCode::FORBIDDEN;
-    denied
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    Some(denied)
+    Some(s3_forbidden())
 }
 
 /// `BatchGetBuilds`, with the builds a test declared (see [`builds`]).

@@ -47,7 +47,23 @@ pub async fn head_object(
         .set_version_id(location.version.clone())
         .send()
         .await
-        .map_err(|e| aws_error("S3 HeadObject", &e))?;
+        .map_err(|e| {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match status {
+                // S3 answers 403 for a missing object when the reader may not list the
+                // bucket (the provider's role may not), and for a bucket of another
+                // account (the owner condition): one cause is as likely as the other.
+                Some(code @ (403 | 404)) => ProviderError::Aws {
+                    operation: "S3 HeadObject",
+                    message: format!(
+                        "the object does not exist, or the provider may not read it (HTTP \
+                         {code}; S3 answers 403 for a missing object to a reader without \
+                         s3:ListBucket, and for a bucket another account owns)"
+                    ),
+                },
+                _ => aws_error("S3 HeadObject", &e),
+            }
+        })?;
     let size = out
         .content_length()
         .and_then(|n| u64::try_from(n).ok())
