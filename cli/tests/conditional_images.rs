@@ -78,7 +78,7 @@ fn stands_for(t: &Value, resource: &str) -> Vec<String> {
     };
     let mut out = Vec::new();
     match t["Conditions"].get(name) {
-        Some(own) if name.ends_with("Used") => leaves(own, &mut out),
+        Some(own) if name.starts_with("ContainerImageBuild") => leaves(own, &mut out),
         _ => out.push(name.to_string()),
     }
     out.sort();
@@ -158,5 +158,28 @@ fn one_unconditional_image_keeps_the_shared_resources_unconditional() {
     assert_eq!(
         stands_for(&t, "ContainerImageBuildCache"),
         ["Build0", "Build2"]
+    );
+}
+
+#[test]
+fn a_condition_name_the_template_already_uses_is_left_alone() {
+    // The template owns a condition named as ours would be: ours takes another name.
+    let text = template(2, |_| true).replace(
+        "Conditions:\n",
+        "Conditions:\n  ContainerImageBuildRoleUsed: !Equals [!Ref Enabled, 'mine']\n",
+    );
+    let t = expand(&text);
+    assert_eq!(
+        t["Conditions"]["ContainerImageBuildRoleUsed"],
+        serde_json::json!({"Fn::Equals": [{"Ref": "Enabled"}, "mine"]}),
+        "the user's condition is unchanged"
+    );
+    let role = t["Resources"]["ContainerImageBuildRole"]["Condition"]
+        .as_str()
+        .expect("a conditional role");
+    assert_ne!(role, "ContainerImageBuildRoleUsed");
+    assert_eq!(
+        stands_for(&t, "ContainerImageBuildRole"),
+        ["Build0", "Build1"]
     );
 }

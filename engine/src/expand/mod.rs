@@ -226,7 +226,7 @@ pub fn expand_template(
             expanded.insert(ids::log_group(id), Value::Object(group));
         }
     }
-    let mut shared = SharedConditions::default();
+    let mut shared = SharedConditions::new(root.get("Conditions"));
     let mut cache_condition = None;
     if needs_cache {
         let mut cache = cache::resource();

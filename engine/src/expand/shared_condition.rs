@@ -9,7 +9,7 @@
 //! off then creates none of them. One image without a condition keeps the resource
 //! unconditional.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
@@ -25,9 +25,23 @@ pub struct SharedConditions {
     added: Map<String, Value>,
     /// The name already given to a set of image conditions.
     by_set: BTreeMap<Vec<String>, String>,
+    /// The template's own condition names, which ours never take.
+    taken: BTreeSet<String>,
 }
 
 impl SharedConditions {
+    /// Conditions for a template whose `Conditions` section is `existing` (their names are
+    /// never reused).
+    pub fn new(existing: Option<&Value>) -> SharedConditions {
+        SharedConditions {
+            taken: existing
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+            ..SharedConditions::default()
+        }
+    }
+
     /// The condition the shared resource `id` takes when `users` use it: `None` when one
     /// of them has no condition (or a condition that is not a name) or nothing uses it.
     pub fn for_users<'a>(
@@ -48,7 +62,10 @@ impl SharedConditions {
                 if let Some(name) = self.by_set.get(&names) {
                     return Some(name.clone());
                 }
-                let name = format!("{id}Used");
+                let mut name = format!("{id}Used");
+                while self.taken.contains(&name) {
+                    name.push('X');
+                }
                 self.added.insert(name.clone(), any_of(&names));
                 self.by_set.insert(names, name.clone());
                 Some(name)
