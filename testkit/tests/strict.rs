@@ -8,6 +8,19 @@ use std::time::Duration;
 use cib_testkit::{MotoServer, ResponseRecorder};
 use serde_json::{Value, json};
 
+/// Sends one raw HTTP/1.1 request (with `Connection: close`) through `moto`'s endpoint (the
+/// proxy) and returns the whole answer as text.
+fn exchange(moto: &MotoServer, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
 /// One JSON-protocol call through `moto`'s endpoint (the proxy): status and parsed body.
 fn call(moto: &MotoServer, service: &str, target: &str, body: &Value) -> (u16, Value) {
     let body = body.to_string();
@@ -18,14 +31,7 @@ fn call(moto: &MotoServer, service: &str, target: &str, body: &Value) -> (u16, V
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    let text = exchange(moto, &request);
     let status = text
         .get(9..12)
         .and_then(|s| s.parse().ok())
@@ -473,14 +479,7 @@ fn s3_status(moto: &MotoServer, key: &str, method: &str, path: &str) -> u16 {
          Authorization: AWS4-HMAC-SHA256 Credential={key}/20261208/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\n\
          Content-Length: 0\r\nConnection: close\r\n\r\n"
     );
-    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    let text = exchange(moto, &request);
     text.get(9..12)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {text}"))
