@@ -1068,8 +1068,9 @@ fn a_missing_or_damaged_script_fails_its_phase() {
 }
 
 /// `PullFromRepositories`: before the build, the login phase logs in to each registry the
-/// template pulls base images from (another region, another account), with the DNS suffix
-/// of the image's own registry.
+/// template pulls base images from (another region, another account), and to the builder
+/// image's registry when it is another one, with the DNS suffix of the image's own
+/// registry.
 #[test]
 fn base_image_registries_are_logged_in_before_the_build() {
     let scratch = Scratch::new("pull");
@@ -1096,6 +1097,14 @@ fn base_image_registries_are_logged_in_before_the_build() {
         "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
     );
     env.insert("AWS_REGION".into(), "us-east-1".into());
+    // The support stack's builder image, from a tools account in another region.
+    env.insert(
+        "CIB_BUILDER_IMAGE".into(),
+        format!(
+            "999988887777.dkr.ecr.eu-central-1.amazonaws.com/cib-tools/buildkit@sha256:{}",
+            "a".repeat(64)
+        ),
+    );
     env.insert("FAKE_DOCKER_LOG".into(), log.display().to_string());
     env.insert(
         "FAKE_DOCKER_ENV".into(),
@@ -1128,7 +1137,8 @@ fn base_image_registries_are_logged_in_before_the_build() {
         [
             "123456789012.dkr.ecr.us-east-1.amazonaws.com",
             "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
-            "444455556666.dkr.ecr.us-east-1.amazonaws.com"
+            "444455556666.dkr.ecr.us-east-1.amazonaws.com",
+            "999988887777.dkr.ecr.eu-central-1.amazonaws.com"
         ]
     );
     // The role may pull exactly those repositories.
