@@ -94,6 +94,32 @@ pub const BUILDER_SOURCE_IMAGE: &str = "docker.io/moby/buildkit:v0.32.0@sha256:1
 /// `<prefix><stack uuid>/<request hash>`.
 pub const RESPONSE_PARAMETER_PREFIX: &str = "/ContainerImageBuild/responses/";
 
+/// Partitions by region-name prefix, with their DNS suffix (the one table the provider and
+/// `cib plan` keep). The first matching prefix wins, so the longer ISO prefixes come before `us-`.
+/// Sources: the partition list of the AWS SDKs (`partitions.json` in smithy-rs /
+/// aws-sdk-rust `aws-endpoint`): aws `amazonaws.com`, aws-cn `amazonaws.com.cn`,
+/// aws-us-gov `amazonaws.com`, aws-iso `c2s.ic.gov`, aws-iso-b `sc2s.sgov.gov`, aws-iso-e
+/// `cloud.adc-e.uk`, aws-iso-f `csp.hci.ic.gov`, aws-eusc `amazonaws.eu`.
+const PARTITIONS: [(&str, &str); 8] = [
+    ("cn-", "amazonaws.com.cn"),
+    ("us-gov-", "amazonaws.com"),
+    ("us-isob-", "sc2s.sgov.gov"),
+    ("us-isof-", "csp.hci.ic.gov"),
+    ("us-iso-", "c2s.ic.gov"),
+    ("eu-isoe-", "cloud.adc-e.uk"),
+    ("eusc-", "amazonaws.eu"),
+    ("", "amazonaws.com"),
+];
+
+/// The DNS suffix of `region`'s partition.
+pub fn dns_suffix(region: &str) -> &'static str {
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map(|(_, suffix)| *suffix)
+        .unwrap_or("amazonaws.com")
+}
+
 /// The fields of an ARN, `arn:<partition>:<service>:<region>:<account>:<resource>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArnFields<'a> {

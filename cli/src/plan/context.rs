@@ -26,11 +26,7 @@ pub fn pseudo(place: &Place<'_>, deployed: Option<&Deployed>) -> BTreeMap<String
     let partition = cib_engine::partition::partition_of(place.region)
         .map_or("aws", |p| p.id)
         .to_owned();
-    let suffix = if partition == "aws-cn" {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
+    let suffix = cib_contract::dns_suffix(place.region);
     cib_trigger::stack_context::pseudo_parameters(StackPlace {
         region: place.region,
         account: place.account,
@@ -57,6 +53,23 @@ pub fn context(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_url_suffix_is_the_partition_s_own() {
+        for (region, suffix) in [
+            ("us-east-1", "amazonaws.com"),
+            ("cn-north-1", "amazonaws.com.cn"),
+            ("us-iso-east-1", "c2s.ic.gov"),
+            ("us-isob-east-1", "sc2s.sgov.gov"),
+        ] {
+            let place = Place {
+                stack_name: "s",
+                region,
+                account: "123456789012",
+            };
+            assert_eq!(pseudo(&place, None)["AWS::URLSuffix"], suffix, "{region}");
+        }
+    }
 
     #[test]
     fn overrides_then_the_stacks_values_then_defaults() {

@@ -20,31 +20,9 @@ use crate::ids;
 /// `cloudformation-custom-resource-response-useast1`.
 pub const RESPONSE_BUCKET_PREFIX: &str = "cloudformation-custom-resource-response-";
 
-/// Partitions by region-name prefix, with their DNS suffix (the one table the provider
-/// keeps). The first matching prefix wins, so the longer ISO prefixes come before `us-`.
-/// Sources: the partition list of the AWS SDKs (`partitions.json` in smithy-rs /
-/// aws-sdk-rust `aws-endpoint`): aws `amazonaws.com`, aws-cn `amazonaws.com.cn`,
-/// aws-us-gov `amazonaws.com`, aws-iso `c2s.ic.gov`, aws-iso-b `sc2s.sgov.gov`, aws-iso-e
-/// `cloud.adc-e.uk`, aws-iso-f `csp.hci.ic.gov`, aws-eusc `amazonaws.eu`.
-const PARTITIONS: [(&str, &str); 8] = [
-    ("cn-", "amazonaws.com.cn"),
-    ("us-gov-", "amazonaws.com"),
-    ("us-isob-", "sc2s.sgov.gov"),
-    ("us-isof-", "csp.hci.ic.gov"),
-    ("us-iso-", "c2s.ic.gov"),
-    ("eu-isoe-", "cloud.adc-e.uk"),
-    ("eusc-", "amazonaws.eu"),
-    ("", "amazonaws.com"),
-];
-
-/// The DNS suffix of `region`'s partition.
-pub fn dns_suffix(region: &str) -> &'static str {
-    PARTITIONS
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map(|(_, suffix)| *suffix)
-        .unwrap_or("amazonaws.com")
-}
+/// The DNS suffix of `region`'s partition (one table, in `cib-contract`, for the provider
+/// and `cib plan`).
+pub use cib_contract::dns_suffix;
 
 /// The SSM parameter that holds `request`'s response URL while its build runs:
 /// `/ContainerImageBuild/responses/<stack uuid>/<request hash>` (the request hash is the
