@@ -155,12 +155,6 @@ impl IndexProperties {
         }
         Ok(tag)
     }
-
-    /// The repository URI in another region of the same registry (replica).
-    pub fn replica_repository_uri(&self, home_region: &str, region: &str) -> String {
-        self.repository_uri
-            .replacen(&format!(".{home_region}."), &format!(".{region}."), 1)
-    }
 }
 
 #[cfg(test)]

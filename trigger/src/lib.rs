@@ -16,3 +16,9 @@ pub mod tag;
 pub use error::PropertyError;
 pub use properties::{ScanGate, Source, TriggerProperties};
 pub use tag::{canonical_inputs, content_hash, content_tag, image_tag, tarball_tag};
+
+/// A repository URI (`<account>.dkr.ecr.<home region>.<suffix>/<name>`) in another region
+/// of the same registry: where a replica of the repository lives.
+pub fn replica_repository_uri(repository_uri: &str, home_region: &str, region: &str) -> String {
+    repository_uri.replacen(&format!(".{home_region}."), &format!(".{region}."), 1)
+}

@@ -420,12 +420,6 @@ impl TriggerProperties {
             .next()
             .unwrap_or(&self.repository_uri)
     }
-
-    /// The repository URI in another region of the same registry (replica).
-    pub fn replica_repository_uri(&self, home_region: &str, region: &str) -> String {
-        self.repository_uri
-            .replacen(&format!(".{home_region}."), &format!(".{region}."), 1)
-    }
 }
 
 #[cfg(test)]
@@ -441,7 +435,7 @@ mod tests {
         assert_eq!(p.timeout_minutes, 30);
         assert_eq!(p.replica_wait_minutes, DEFAULT_REPLICA_WAIT_MINUTES);
         assert_eq!(
-            p.replica_repository_uri("us-east-1", "us-west-2"),
+            crate::replica_repository_uri(&p.repository_uri, "us-east-1", "us-west-2"),
             "123456789012.dkr.ecr.us-west-2.amazonaws.com/api"
         );
     }

@@ -128,6 +128,48 @@ pub fn answer_for(
     }
 }
 
+/// The repository an image lives in, as the trigger names it.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageRepository<'a> {
+    /// `RepositoryName`.
+    pub name: &'a str,
+    /// `RepositoryArn`.
+    pub arn: &'a str,
+    /// `RepositoryUri`, in the home region.
+    pub uri: &'a str,
+    /// The replica regions.
+    pub replica_regions: &'a [String],
+}
+
+/// The attributes of an image `tag` with `digest` in `repository`: what `Fn::GetAtt` reads
+/// of a built image, a pushed tarball and an index alike.
+pub fn attributes_in(
+    repository: ImageRepository<'_>,
+    tag: &str,
+    digest: &str,
+    home_region: &str,
+) -> BTreeMap<String, String> {
+    let uri = repository.uri;
+    let mut data = BTreeMap::new();
+    data.insert("ImageUri".into(), format!("{uri}:{tag}"));
+    data.insert("ImageTag".into(), tag.to_string());
+    data.insert("ImageDigest".into(), digest.to_string());
+    data.insert("ImageUriWithDigest".into(), format!("{uri}@{digest}"));
+    data.insert("RepositoryName".into(), repository.name.to_string());
+    data.insert("RepositoryArn".into(), repository.arn.to_string());
+    data.insert("RepositoryUri".into(), uri.to_string());
+    for region in repository.replica_regions {
+        data.insert(
+            format!("ImageUri.{region}"),
+            format!(
+                "{}:{tag}",
+                cib_trigger::replica_repository_uri(uri, home_region, region)
+            ),
+        );
+    }
+    data
+}
+
 /// The attributes of a built image: what `Fn::GetAtt` reads.
 pub fn image_attributes(
     props: &TriggerProperties,
@@ -135,27 +177,13 @@ pub fn image_attributes(
     digest: &str,
     home_region: &str,
 ) -> BTreeMap<String, String> {
-    let mut data = BTreeMap::new();
-    data.insert("ImageUri".into(), format!("{}:{tag}", props.repository_uri));
-    data.insert("ImageTag".into(), tag.to_string());
-    data.insert("ImageDigest".into(), digest.to_string());
-    data.insert(
-        "ImageUriWithDigest".into(),
-        format!("{}@{digest}", props.repository_uri),
-    );
-    data.insert("RepositoryName".into(), props.repository_name.clone());
-    data.insert("RepositoryArn".into(), props.repository_arn.clone());
-    data.insert("RepositoryUri".into(), props.repository_uri.clone());
-    for region in &props.replica_regions {
-        data.insert(
-            format!("ImageUri.{region}"),
-            format!(
-                "{}:{tag}",
-                props.replica_repository_uri(home_region, region)
-            ),
-        );
-    }
-    data
+    let repository = ImageRepository {
+        name: &props.repository_name,
+        arn: &props.repository_arn,
+        uri: &props.repository_uri,
+        replica_regions: &props.replica_regions,
+    };
+    attributes_in(repository, tag, digest, home_region)
 }
 
 #[cfg(test)]

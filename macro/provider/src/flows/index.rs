@@ -20,7 +20,7 @@ use crate::event::{CfnRequest, RequestType};
 use crate::log::LogContext;
 use crate::provider::Provider;
 use crate::response::Status;
-use crate::response::answer_for;
+use crate::response::{ImageRepository, answer_for, attributes_in};
 use cib_trigger::index::IndexProperties;
 
 /// The attributes of the index resource: the index's (`ImageUri`, `ImageDigest`, ...), each
@@ -31,28 +31,18 @@ pub fn index_attributes(
     digest: &str,
     home_region: &str,
 ) -> BTreeMap<String, String> {
+    let repository = ImageRepository {
+        name: &props.repository_name,
+        arn: &props.repository_arn,
+        uri: &props.repository_uri,
+        replica_regions: &props.replica_regions,
+    };
+    let mut data = attributes_in(repository, tag, digest, home_region);
     let uri = &props.repository_uri;
-    let mut data = BTreeMap::new();
-    data.insert("ImageUri".into(), format!("{uri}:{tag}"));
-    data.insert("ImageTag".into(), tag.to_owned());
-    data.insert("ImageDigest".into(), digest.to_owned());
-    data.insert("ImageUriWithDigest".into(), format!("{uri}@{digest}"));
-    data.insert("RepositoryName".into(), props.repository_name.clone());
-    data.insert("RepositoryArn".into(), props.repository_arn.clone());
-    data.insert("RepositoryUri".into(), uri.clone());
     for m in &props.manifests {
         let arch = m.architecture();
         data.insert(format!("ImageUri.{arch}"), format!("{uri}:{}", m.image_tag));
         data.insert(format!("ImageDigest.{arch}"), m.image_digest.clone());
-    }
-    for region in &props.replica_regions {
-        data.insert(
-            format!("ImageUri.{region}"),
-            format!(
-                "{}:{tag}",
-                props.replica_repository_uri(home_region, region)
-            ),
-        );
     }
     data
 }
