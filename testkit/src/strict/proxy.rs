@@ -333,11 +333,11 @@ async fn handle(
 /// The answer AWS would give when the request's principal may not make it; `None` when it
 /// may, or when its key is not one a test enforces.
 fn authorized(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Response<Full<Bytes>>> {
-    let auth = header(parts, AUTHORIZATION.as_str())?;
-    let key = authorize::access_key_of_authorization(auth)?;
-    let principal = locked(&shared.principals).get(key).cloned()?;
-    let service = s3::service_of_authorization(auth).unwrap_or_default();
-    let region = region_of_authorization(auth).unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let Signer {
+        principal,
+        service,
+        region,
+    } = signer(shared, parts)?;
     let target = header(parts, "x-amz-target");
     let http = authorize::request::Http {
         service: &service,
@@ -376,24 +376,21 @@ fn authorized(shared: &Shared, parts: &Parts, body: &Bytes) -> Option<Response<F
 /// s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access Denied
 /// error", S3 API reference, GetObject and HeadObject).
 fn reader_without_list_bucket(shared: &Shared, parts: &Parts) -> bool {
-    let Some(auth) = header(parts, AUTHORIZATION.as_str()) else {
-        return false;
-    };
-    if s3::service_of_authorization(auth).as_deref() != Some("s3")
-        || !matches!(parts.method.as_str(), "GET" | "HEAD")
-    {
-        return false;
-    }
-    let Some(principal) = authorize::access_key_of_authorization(auth)
-        .and_then(|key| locked(&shared.principals).get(key).cloned())
+    let Some(Signer {
+        principal,
+        service,
+        region,
+    }) = signer(shared, parts)
     else {
         return false;
     };
-    let path = parts.uri.path().trim_start_matches('/');
-    let Some((bucket, _key)) = path.split_once('/').filter(|(_, k)| !k.is_empty()) else {
+    let path = parts.uri.path();
+    let reads_object = service == "s3"
+        && matches!(parts.method.as_str(), "GET" | "HEAD")
+        && path.trim_start_matches('/').contains('/');
+    let Some(bucket) = s3::bucket_of(path).filter(|_| reads_object) else {
         return false;
     };
-    let region = region_of_authorization(auth).unwrap_or_else(|| DEFAULT_REGION.to_string());
     let list = authorize::Request {
         action: "s3:ListBucket".into(),
         resources: vec![format!(
@@ -403,6 +400,26 @@ fn reader_without_list_bucket(shared: &Shared, parts: &Parts) -> bool {
         context: BTreeMap::new(),
     };
     authorize::evaluate(&principal.policies, &list).is_err()
+}
+
+/// Who signed a request, when a test enforces that principal: its policies and the SigV4
+/// scope's service and region.
+struct Signer {
+    principal: Principal,
+    service: String,
+    region: String,
+}
+
+/// The enforced principal whose key signed the request in `parts`, if any.
+fn signer(shared: &Shared, parts: &Parts) -> Option<Signer> {
+    let auth = header(parts, AUTHORIZATION.as_str())?;
+    let key = authorize::access_key_of_authorization(auth)?;
+    let principal = locked(&shared.principals).get(key).cloned()?;
+    Some(Signer {
+        principal,
+        service: s3::service_of_authorization(auth).unwrap_or_default(),
+        region: region_of_authorization(auth).unwrap_or_else(|| DEFAULT_REGION.to_string()),
+    })
 }
 
 /// S3's 403 Access Denied.
