@@ -49,25 +49,14 @@ fn a_replica_region_without_the_support_stack_is_named_until_it_has_one() {
 
 /// A stack named as `cib bootstrap` names the support stack, in `region` of moto.
 fn create_support_stack(moto: &MotoServer, region: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
-    runtime.block_on(async {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .endpoint_url(moto.endpoint())
-            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
-            .load()
-            .await;
-        aws_sdk_cloudformation::Client::new(&sdk)
-            .create_stack()
-            .stack_name("ContainerImageBuild")
-            .template_body(r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create the support stack: {e:?}"));
-    });
+    let (runtime, config) = common::sdk_in(moto, region);
+    runtime
+        .block_on(
+            aws_sdk_cloudformation::Client::new(&config)
+                .create_stack()
+                .stack_name("ContainerImageBuild")
+                .template_body(r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#)
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("create the support stack: {e:?}"));
 }

@@ -222,9 +222,15 @@ impl MotoServer {
     /// Environment variables that point an AWS SDK or the AWS CLI at this server, with test
     /// credentials and `region` as the default region.
     pub fn sdk_env(&self, region: &str) -> Vec<(String, String)> {
+        self.sdk_env_signed_as(region, TEST_ACCESS_KEY)
+    }
+
+    /// [`MotoServer::sdk_env`] with requests signed by `access_key`: a principal the test
+    /// enforces ([`MotoServer::enforce`]) when it is one.
+    pub fn sdk_env_signed_as(&self, region: &str, access_key: &str) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY.to_string()),
+            ("AWS_ACCESS_KEY_ID", access_key.to_string()),
             ("AWS_SECRET_ACCESS_KEY", TEST_SECRET_KEY.to_string()),
             ("AWS_REGION", region.to_string()),
             ("AWS_DEFAULT_REGION", region.to_string()),

@@ -44,16 +44,7 @@ pub fn deployer_policy() -> serde_json::Value {
 /// then enforces.
 pub fn deployer_env(moto: &cib_testkit::MotoServer, region: &str) -> Vec<(String, String)> {
     moto.enforce(DEPLOYER_ACCESS_KEY, "Deployer", vec![deployer_policy()]);
-    moto.sdk_env(region)
-        .into_iter()
-        .map(|(k, v)| {
-            if k == "AWS_ACCESS_KEY_ID" {
-                (k, DEPLOYER_ACCESS_KEY.to_string())
-            } else {
-                (k, v)
-            }
-        })
-        .collect()
+    moto.sdk_env_signed_as(region, DEPLOYER_ACCESS_KEY)
 }
 
 /// `cib` pointed at `moto` (in [`REGION`]) through the standard AWS environment variables
@@ -74,13 +65,21 @@ pub fn cib_on(moto: &cib_testkit::MotoServer) -> Command {
 /// A current-thread runtime and an SDK configuration pointed at `moto` in [`REGION`], for
 /// a test's own set-up calls.
 pub fn sdk_on(moto: &cib_testkit::MotoServer) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    sdk_in(moto, REGION)
+}
+
+/// [`sdk_on`] in `region`.
+pub fn sdk_in(
+    moto: &cib_testkit::MotoServer,
+    region: &str,
+) -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let config = runtime.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
+            .region(aws_config::Region::new(region.to_owned()))
             .endpoint_url(moto.endpoint())
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 "testing", "testing", None, None, "test",

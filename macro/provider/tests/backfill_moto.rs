@@ -28,13 +28,7 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// The trigger's properties for the generated repository [`CIB_REPO`].
 fn props(replicas: &[&str]) -> Value {
-    let mut p = trigger_properties("prod", replicas);
-    p["RepositoryName"] = json!(CIB_REPO);
-    p["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{CIB_REPO}"));
-    p["RepositoryArn"] = json!(format!(
-        "arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{CIB_REPO}"
-    ));
-    p
+    in_repository(trigger_properties("prod", replicas), CIB_REPO)
 }
 
 fn manifest(config: &[u8]) -> String {

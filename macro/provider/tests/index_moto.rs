@@ -54,19 +54,17 @@ async fn push(env: &Env, region: &str, arch: &str, tag: &str) -> String {
 }
 
 fn index_props(amd64: &str, arm64: &str, replicas: &[&str], repository: &str) -> Value {
-    json!({
+    let props = json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
         "ContractVersion": "2",
-        "RepositoryName": repository,
-        "RepositoryUri": format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repository}"),
-        "RepositoryArn": format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repository}"),
         "ImageTagPrefix": "web-",
         "ReplicaRegions": replicas,
         "Manifests": [
             {"Platform": "linux/arm64", "ImageTag": "web-arm", "ImageDigest": arm64},
             {"Platform": "linux/amd64", "ImageTag": "web-amd", "ImageDigest": amd64}
         ]
-    })
+    });
+    in_repository(props, repository)
 }
 
 async fn setup_images(env: &Env, regions: &[&str]) -> (String, String) {
@@ -110,7 +108,6 @@ async fn run(env: &Env, request_id: &str, props: &Value) -> Value {
     puts[0].json()
 }
 
-/// The manifest under `tag` in `region`, as ECR returns it.
 /// Removes `tag` from the home repository (the image stays, untagged).
 async fn untag_at_home(env: &Env, tag: &str) {
     env.ecr(HOME)
@@ -126,6 +123,7 @@ async fn untag_at_home(env: &Env, tag: &str) {
         .expect("untag");
 }
 
+/// The manifest under `tag` in `region`, as ECR returns it.
 async fn stored(env: &Env, region: &str, tag: &str) -> Option<(String, Value)> {
     let out = env
         .ecr(region)

@@ -111,16 +111,14 @@ impl TarballEnv {
 }
 
 fn props(key: &str) -> Value {
-    json!({
+    let props = json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
         "ServiceTimeout": "1200",
         "ContractVersion": cib_contract::CONTRACT_VERSION,
-        "RepositoryName": CIB_REPO,
-        "RepositoryUri": format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{CIB_REPO}"),
-        "RepositoryArn": format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{CIB_REPO}"),
         "Source": {"ImageTarball": {"S3Bucket": BUCKET, "S3Key": key}},
         "ReplicaRegions": []
-    })
+    });
+    in_repository(props, CIB_REPO)
 }
 
 fn reason(v: &Value) -> &str {

@@ -313,15 +313,6 @@ async fn a_failed_build_whose_final_phase_answered_is_not_answered_again() {
 /// The repository the expansion generates for `ApiImage` of [`STACK_ID`].
 const GENERATED_REPO: &str = "cib/apiimage-11111111-2222-3333-4444-555555555555";
 
-/// `props` pointed at [`GENERATED_REPO`] (name, URI and ARN, as CloudFormation resolves them).
-fn in_generated_repository(mut props: serde_json::Value) -> serde_json::Value {
-    let repo = GENERATED_REPO;
-    props["RepositoryName"] = json!(repo);
-    props["RepositoryUri"] = json!(format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repo}"));
-    props["RepositoryArn"] = json!(format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repo}"));
-    props
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_build() {
     let env = setup().await;
@@ -334,7 +325,7 @@ async fn a_fixed_tag_moves_back_to_the_image_its_content_tag_names_without_a_bui
         .send()
         .await
         .expect("create repository");
-    let mut old = in_generated_repository(trigger_properties("prod", &[]));
+    let mut old = in_repository(trigger_properties("prod", &[]), GENERATED_REPO);
     old["ImageTag"] = json!("release");
     let mut new = old.clone();
     new["BuildArgs"]["STAGE"] = json!("next");
@@ -421,7 +412,7 @@ async fn a_replica_region_without_the_repository_gets_one_with_our_settings_befo
         .send()
         .await
         .expect("create home repository");
-    let props = in_generated_repository(trigger_properties("prod", &["us-west-2"]));
+    let props = in_repository(trigger_properties("prod", &["us-west-2"]), GENERATED_REPO);
     let out = env
         .handle(&cfn_event(
             &env, "Create", "rr-1", TRIGGER, &props, None, None,

@@ -123,13 +123,7 @@ pub fn build_role_policies_with(
 /// with `access_key`, which the strict layer then authorizes against that role's policies.
 pub fn binary_env_as(moto: &MotoServer, role: &str, access_key: &str) -> Vec<(String, String)> {
     moto.enforce(access_key, role, support_role_policies(role));
-    let mut env = moto.sdk_env(HOME);
-    for (name, value) in &mut env {
-        if name == "AWS_ACCESS_KEY_ID" {
-            *value = access_key.to_string();
-        }
-    }
-    env
+    moto.sdk_env_signed_as(HOME, access_key)
 }
 
 pub struct Env {
@@ -566,16 +560,26 @@ impl Env {
     }
 }
 
+/// `props` pointed at `repository`: its name, and its URI and ARN in [`HOME`] of
+/// [`ACCOUNT`], as CloudFormation resolves them.
+pub fn in_repository(mut props: Value, repository: &str) -> Value {
+    props["RepositoryName"] = json!(repository);
+    props["RepositoryUri"] = json!(format!(
+        "{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{repository}"
+    ));
+    props["RepositoryArn"] = json!(format!(
+        "arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{repository}"
+    ));
+    props
+}
+
 /// The trigger's properties as CloudFormation would send them.
 pub fn trigger_properties(stage: &str, replicas: &[&str]) -> Value {
-    json!({
+    let props = json!({
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:ContainerImageBuild-Provider",
         "ServiceTimeout": "3000",
         "ContractVersion": "2",
         "ProjectName": PROJECT,
-        "RepositoryName": REPO,
-        "RepositoryUri": format!("{ACCOUNT}.dkr.ecr.{HOME}.amazonaws.com/{REPO}"),
-        "RepositoryArn": format!("arn:aws:ecr:{HOME}:{ACCOUNT}:repository/{REPO}"),
         "Source": {"S3Bucket": "sources", "S3Key": "api-3f2a.zip"},
         "Dockerfile": "Dockerfile",
         "BuildArgs": {"STAGE": stage, "API_URL": "https://api.example"},
@@ -585,7 +589,8 @@ pub fn trigger_properties(stage: &str, replicas: &[&str]) -> Value {
         "ReplicaRegions": replicas,
         "BuildSpec": "version: 0.2\nphases:\n  build:\n    commands:\n      - echo build\n",
         "TimeoutInMinutes": "30"
-    })
+    });
+    in_repository(props, REPO)
 }
 
 pub fn cfn_event(
