@@ -39,21 +39,16 @@ pub const BUILD_ACCESS_KEY: &str = "AKIABUILDROLETEST001";
 /// as IAM holds it once the stack `stack_id` is deployed in [`HOME`] of [`ACCOUNT`], with
 /// each parameter at its `Default` or, without one, its own name.
 pub fn build_role_policies(template: &str, stack_id: &str) -> Vec<Value> {
-    match build_role_policies_if_any(template, stack_id) {
+    match build_role_policies_with(template, stack_id, &[]) {
         Some(policies) => policies,
         None => panic!("the test's template has no build role"),
     }
 }
 
-/// [`build_role_policies`], `None` when the expansion writes no build role (tarball-only
-/// templates).
-pub fn build_role_policies_if_any(template: &str, stack_id: &str) -> Option<Vec<Value>> {
-    build_role_policies_with(template, stack_id, &[])
-}
-
-/// [`build_role_policies_if_any`] with `values` for some parameters (`Name`) and resource
+/// [`build_role_policies`] with `values` for some parameters (`Name`) and resource
 /// attributes (`LogicalId.Attribute`); the other parameters take their `Default`, else
-/// their name (a list of it, for list-typed parameters).
+/// their name (a list of it, for list-typed parameters). `None` when the expansion writes
+/// no build role (tarball-only templates).
 pub fn build_role_policies_with(
     template: &str,
     stack_id: &str,
